@@ -1,0 +1,66 @@
+import { execFile } from "node:child_process";
+import { accessSync, constants } from "node:fs";
+import { delimiter, join } from "node:path";
+import { promisify } from "node:util";
+import { SupermachineError } from "../errors.js";
+import type { GuestArch } from "./guest-arch.js";
+
+const run = promisify(execFile);
+
+export interface QemuBinary {
+  path: string;
+  /** e.g. "7.2.22" */
+  version: string;
+}
+
+const installHint: Record<string, string> = {
+  linux: "On Debian or Ubuntu: `sudo apt-get install qemu-system-x86` (or qemu-system-arm).",
+  darwin: "On macOS: `brew install qemu`.",
+  win32: "On Windows: install QEMU from qemu.org and add it to PATH.",
+};
+
+/**
+ * Finds `qemu-system-<arch>`: `SUPERMACHINE_QEMU` if set, else the first match
+ * on PATH. Throws QEMU_NOT_FOUND with the install command for this OS.
+ */
+export async function findQemu(arch: GuestArch): Promise<QemuBinary> {
+  const name = `qemu-system-${arch === "arm64" ? "aarch64" : "x86_64"}`;
+  const path = process.env.SUPERMACHINE_QEMU || searchPath(name);
+  if (!path) {
+    const hint = installHint[process.platform] ?? "Install QEMU and put it on PATH.";
+    throw new SupermachineError(
+      "QEMU_NOT_FOUND",
+      `${name} was not found on PATH. ${hint} Or set SUPERMACHINE_QEMU to its path.`,
+    );
+  }
+  let stdout: string;
+  try {
+    ({ stdout } = await run(path, ["--version"], { timeout: 10_000 }));
+  } catch (cause) {
+    throw new SupermachineError("QEMU_NOT_FOUND", `${path} --version failed; is it QEMU?`, {
+      cause,
+    });
+  }
+  const version = /version (\d+\.\d+(?:\.\d+)?)/.exec(stdout)?.[1];
+  if (!version) {
+    throw new SupermachineError("QEMU_NOT_FOUND", `${path} did not report a QEMU version.`);
+  }
+  return { path, version };
+}
+
+function searchPath(name: string): string | undefined {
+  const suffixes = process.platform === "win32" ? [".exe", ""] : [""];
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (!dir) continue;
+    for (const suffix of suffixes) {
+      const candidate = join(dir, name + suffix);
+      try {
+        accessSync(candidate, constants.X_OK);
+        return candidate;
+      } catch {
+        // not in this directory; keep looking
+      }
+    }
+  }
+  return undefined;
+}

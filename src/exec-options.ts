@@ -1,0 +1,73 @@
+import type { Readable } from "node:stream";
+import { invalidArgument } from "./errors.js";
+import type { ExitStatus } from "./vm-process.js";
+
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+export interface SpawnOptions {
+  /** Added to the default environment (PATH). */
+  env?: Record<string, string>;
+  /** Working directory in the guest. Default "/". */
+  cwd?: string;
+  uid?: number;
+  gid?: number;
+  /** Allocate a pseudo-terminal; `true` means 24 rows by 80 columns. */
+  tty?: boolean | { rows: number; cols: number };
+  /** Kill the process group after this many milliseconds. */
+  timeoutMs?: number;
+  /** Give the process a stdin pipe (else /dev/null). Default true for spawn. */
+  stdin?: boolean;
+}
+
+export interface ExecOptions extends Omit<SpawnOptions, "stdin"> {
+  /** Fed to stdin, which is then closed. Without it stdin is /dev/null. */
+  input?: string | Uint8Array | Readable;
+  /** "utf8" (default) for strings, "buffer" for Buffers. */
+  encoding?: "utf8" | "buffer";
+}
+
+export interface ExecResult<T = string> extends ExitStatus {
+  stdout: T;
+  stderr: T;
+}
+
+/** Validates spawn options and builds the agent's `exec` request. */
+export function execRequest(argv: unknown, options: SpawnOptions) {
+  if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === "string")) {
+    invalidArgument("argv", "a non-empty array of strings", argv);
+  }
+  const env = { PATH: DEFAULT_PATH, ...(options.env ?? {}) };
+  for (const [key, value] of Object.entries(env)) {
+    if (key === "" || key.includes("=") || typeof value !== "string") {
+      invalidArgument(`env.${key}`, "a string under a name without '='", value);
+    }
+  }
+  return {
+    op: "exec",
+    argv: argv as string[],
+    env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
+    cwd: options.cwd ?? "/",
+    uid: id("uid", options.uid ?? 0),
+    gid: id("gid", options.gid ?? 0),
+    tty: tty(options.tty),
+    timeoutMs: timeout(options.timeoutMs),
+  };
+}
+
+function id(option: string, value: unknown): number {
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
+  return invalidArgument(option, "a non-negative integer", value);
+}
+
+function tty(value: SpawnOptions["tty"]): { rows: number; cols: number } | null {
+  if (value === undefined || value === false) return null;
+  if (value === true) return { rows: 24, cols: 80 };
+  if (Number.isInteger(value.rows) && Number.isInteger(value.cols)) return value;
+  return invalidArgument("tty", "a boolean or { rows, cols }", value);
+}
+
+function timeout(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value === "number" && Number.isInteger(value) && value > 0) return value;
+  return invalidArgument("timeoutMs", "a positive integer of milliseconds", value);
+}

@@ -1,0 +1,12 @@
+export type { HelloAck } from "./agent/agent-client.js";
+export type { BootOptions } from "./boot-options.js";
+export type { AcceleratorVerdict } from "./engine/accelerator.js";
+export type { Accelerator, DiskSpec } from "./engine/machine.js";
+export type { ErrorCode } from "./errors.js";
+export { SupermachineError } from "./errors.js";
+export type { ExecOptions, ExecResult, SpawnOptions } from "./exec-options.js";
+export type { ExposedPort } from "./exposed-port.js";
+export type { GuestSocket } from "./guest-socket.js";
+export type { WriteFileOptions } from "./vm.js";
+export { Vm } from "./vm.js";
+export type { ExitStatus, VmProcess } from "./vm-process.js";

@@ -1,0 +1,377 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { AgentClient, type HelloAck } from "./agent/agent-client.js";
+import type { AgentStream } from "./agent/agent-stream.js";
+import { type BootOptions, type ResolvedBootOptions, resolveBootOptions } from "./boot-options.js";
+import { type AcceleratorVerdict, chooseAccelerator } from "./engine/accelerator.js";
+import { type GuestAssets, guestAssets } from "./engine/guest-assets.js";
+import { type Accelerator, qemuArgs } from "./engine/machine.js";
+import { findQemu, type QemuBinary } from "./engine/qemu-binary.js";
+import { QemuProcess } from "./engine/qemu-process.js";
+import { QmpClient } from "./engine/qmp-client.js";
+import { invalidArgument, SupermachineError } from "./errors.js";
+import {
+  type ExecOptions,
+  type ExecResult,
+  execRequest,
+  type SpawnOptions,
+} from "./exec-options.js";
+import { type ExposedPort, exposeTcp } from "./exposed-port.js";
+import { GuestSocket } from "./guest-socket.js";
+import { debugFor } from "./util/debug.js";
+import { VmProcess } from "./vm-process.js";
+
+export type { BootOptions } from "./boot-options.js";
+
+export interface WriteFileOptions {
+  /** Permission bits. Default 0o644. */
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  /** Create missing parent directories. Default false. */
+  mkdirs?: boolean;
+}
+
+interface MachineParts {
+  id: string;
+  dir: string;
+  accel: Accelerator;
+  qemu: QemuProcess;
+  qmp: QmpClient;
+  agent: AgentClient;
+  hello: HelloAck;
+}
+
+/**
+ * A running microVM. `Vm.boot()` starts a scratch VM (the agent and busybox,
+ * no image); everything else goes through the guest agent.
+ *
+ * @example
+ * await using vm = await Vm.boot();
+ * const { stdout } = await vm.exec(["uname", "-r"]);
+ */
+export class Vm {
+  readonly id: string;
+  readonly accel: Accelerator;
+  /** What the agent reported in the handshake (versions, architecture). */
+  readonly agentInfo: HelloAck;
+  readonly #parts: MachineParts;
+  readonly #exposed = new Set<ExposedPort>();
+  readonly #log: ReturnType<typeof debugFor>;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(parts: MachineParts) {
+    this.id = parts.id;
+    this.accel = parts.accel;
+    this.agentInfo = parts.hello;
+    this.#parts = parts;
+    this.#log = debugFor("vm", parts.id);
+    parts.qemu.exited.then(() => {
+      if (!this.#stopping) this.#log("QEMU exited on its own");
+    });
+  }
+
+  /** Boots a scratch VM and waits until its agent answers. */
+  static async boot(options: BootOptions = {}): Promise<Vm> {
+    const resolved = resolveBootOptions(options);
+    const qemu = await findQemu(resolved.arch);
+    const assets = await guestAssets(resolved.arch);
+    const accel = resolved.accel ?? (await probeAccelerator(resolved, qemu, assets)).accel;
+    return new Vm(await startMachine(resolved, accel, qemu, assets));
+  }
+
+  /**
+   * The accelerator `boot()` would use here and why: forced, cached, or the
+   * outcome of a probe boot (which this call runs if nothing is cached).
+   */
+  static async accelerator(options: Pick<BootOptions, "arch"> = {}): Promise<AcceleratorVerdict> {
+    const resolved = resolveBootOptions(options);
+    const qemu = await findQemu(resolved.arch);
+    return probeAccelerator(resolved, qemu, await guestAssets(resolved.arch));
+  }
+
+  /** Wraps a started machine; used by the accelerator probe. */
+  static adopt(parts: MachineParts): Vm {
+    return new Vm(parts);
+  }
+
+  /** The QEMU process id (for diagnostics; prefer `stop()` to signals). */
+  get pid(): number {
+    return this.#parts.qemu.pid;
+  }
+
+  get stopped(): boolean {
+    return this.#stopping !== undefined || this.#parts.qemu.hasExited;
+  }
+
+  /** The last lines the guest printed on its console. */
+  consoleTail(lines = 20): string {
+    return this.#parts.qemu.consoleTail(lines);
+  }
+
+  /**
+   * Runs a program and collects its output. A program that does not exist
+   * exits with 127 (126 if not executable) and a message on stderr, as in a
+   * shell. A timeout kills the whole process group and sets `timedOut`.
+   */
+  exec(argv: string[], options: ExecOptions & { encoding: "buffer" }): Promise<ExecResult<Buffer>>;
+  exec(argv: string[], options?: ExecOptions): Promise<ExecResult<string>>;
+  async exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult<string | Buffer>> {
+    const child = this.spawn(argv, { ...options, stdin: options.input !== undefined });
+    const input = options.input;
+    const feeding =
+      input === undefined ? Promise.resolve() : pipeline(toReadable(input), child.stdin);
+    const [stdout, stderr, status] = await Promise.all([
+      collect(child.stdout),
+      collect(child.stderr),
+      child.wait(),
+      feeding,
+    ]);
+    const decode = (data: Buffer) => (options.encoding === "buffer" ? data : data.toString("utf8"));
+    return { ...status, stdout: decode(stdout), stderr: decode(stderr) };
+  }
+
+  /** Starts a program with streaming stdio; see `VmProcess`. */
+  spawn(argv: string[], options: SpawnOptions = {}): VmProcess {
+    const request = execRequest(argv, options);
+    const tty = request.tty !== null;
+    const stdin = options.stdin ?? true;
+    const stream = this.#open(
+      { ...request, stdin },
+      { inbound: tty ? [1] : [1, 2], outbound: stdin ? [0] : [] },
+    );
+    return new VmProcess(stream, { tty, stdin });
+  }
+
+  /** Writes a file in the guest atomically (temp file + rename). */
+  async writeFile(
+    path: string,
+    data: string | Uint8Array | Readable,
+    options: WriteFileOptions = {},
+  ): Promise<void> {
+    const request = {
+      op: "writeFile",
+      path: guestPath(path),
+      mode: options.mode ?? 0o644,
+      uid: options.uid ?? 0,
+      gid: options.gid ?? 0,
+      mkdirs: options.mkdirs ?? false,
+    };
+    const stream = this.#open(request, { inbound: [], outbound: [0] });
+    await stream.opened;
+    await pipeline(toReadable(data), stream.outbound(0));
+    await stream.result;
+  }
+
+  /** Reads a whole file from the guest. */
+  readFile(path: string): Promise<Buffer>;
+  readFile(path: string, encoding: BufferEncoding): Promise<string>;
+  async readFile(path: string, encoding?: BufferEncoding): Promise<Buffer | string> {
+    const stream = this.#open(
+      { op: "readFile", path: guestPath(path) },
+      { inbound: [0], outbound: [] },
+    );
+    const [data] = await Promise.all([collect(stream.inbound(0)), stream.result]);
+    return encoding ? data.toString(encoding) : data;
+  }
+
+  /** Opens a TCP connection to `port` inside the guest. */
+  async connect(port: number, options: { host?: string } = {}): Promise<GuestSocket> {
+    const request = {
+      op: "connect",
+      port: tcpPort(port, "port"),
+      host: options.host ?? "127.0.0.1",
+    };
+    const stream = this.#open(request, { inbound: [0], outbound: [0] });
+    await stream.opened;
+    return new GuestSocket(stream, port);
+  }
+
+  /**
+   * Makes a guest TCP port reachable on the host at 127.0.0.1, on `hostPort`
+   * or a free port. Closed automatically when the VM stops.
+   */
+  async exposeTcp(guestPort: number, options: { hostPort?: number } = {}): Promise<ExposedPort> {
+    tcpPort(guestPort, "guestPort");
+    const hostPort = options.hostPort ?? 0;
+    if (hostPort !== 0) tcpPort(hostPort, "hostPort");
+    this.#ensureRunning();
+    const exposed = await exposeTcp(() => this.connect(guestPort), hostPort);
+    this.#exposed.add(exposed);
+    return {
+      ...exposed,
+      close: async () => {
+        this.#exposed.delete(exposed);
+        await exposed.close();
+      },
+    };
+  }
+
+  /** Stops the VM and removes its sockets. Safe to call more than once. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#shutdown();
+    return this.#stopping;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  #open(request: Record<string, unknown>, layout: { inbound: number[]; outbound: number[] }) {
+    this.#ensureRunning();
+    return this.#parts.agent.open(request, layout) as AgentStream;
+  }
+
+  #ensureRunning(): void {
+    if (this.stopped) {
+      throw new SupermachineError("VM_STOPPED", `VM ${this.id} is stopped; boot a new one.`);
+    }
+  }
+
+  async #shutdown(): Promise<void> {
+    const { qemu, qmp, agent, dir } = this.#parts;
+    await Promise.all([...this.#exposed].map((exposed) => exposed.close()));
+    agent.close();
+    if (!qemu.hasExited) {
+      // A scratch VM has nothing to flush, so quitting is immediate and safe.
+      await qmp.execute("quit", undefined, { timeoutMs: 2_000 }).catch(() => {});
+      const quit = await Promise.race([qemu.exited, sleepMs(3_000)]);
+      if (!quit) await qemu.kill();
+    }
+    qmp.close();
+    await rm(dir, { recursive: true, force: true });
+    this.#log("stopped");
+  }
+}
+
+async function probeAccelerator(
+  options: ResolvedBootOptions,
+  qemu: QemuBinary,
+  assets: GuestAssets,
+): Promise<AcceleratorVerdict> {
+  return chooseAccelerator({
+    cacheKey: [qemu.path, qemu.version, assets.kernelSha256, assets.agentSha256, options.arch].join(
+      "|",
+    ),
+    tryBoot: async (accel, timeoutMs) => {
+      const probe = { ...options, bootTimeoutMs: timeoutMs, memoryMib: 128, disks: [] };
+      const parts = await startMachine(probe, accel, qemu, assets);
+      await Vm.adopt(parts).stop();
+    },
+  });
+}
+
+/**
+ * Spawn QEMU, connect QMP, connect the agent port and handshake. On any
+ * failure the half-started machine is torn down before the error is thrown.
+ */
+async function startMachine(
+  options: ResolvedBootOptions,
+  accel: Accelerator,
+  binary: QemuBinary,
+  assets: GuestAssets,
+): Promise<MachineParts> {
+  const id = randomBytes(3).toString("hex");
+  const log = debugFor("vm", id);
+  const started = Date.now();
+  const deadline = started + options.bootTimeoutMs;
+  // Unix socket paths are limited to ~100 bytes, so keep the directory short.
+  const dir = await mkdtemp(join(tmpdir(), "sm-"));
+  let qemu: QemuProcess | undefined;
+  let qmp: QmpClient | undefined;
+  let agent: AgentClient | undefined;
+  try {
+    const args = qemuArgs({
+      ...options,
+      accel,
+      kernel: assets.kernel,
+      initrd: assets.initrd,
+      qmpSocket: join(dir, "qmp.sock"),
+      agentSocket: join(dir, "agent.sock"),
+    });
+    qemu = await QemuProcess.spawn(binary.path, args, id);
+
+    const qmpSocket = await qemu.connectSocket(join(dir, "qmp.sock"), deadline, "its QMP socket");
+    qmp = await QmpClient.over(qmpSocket, { timeoutMs: remaining(deadline), scope: id });
+
+    const agentSocket = await qemu.connectSocket(
+      join(dir, "agent.sock"),
+      deadline,
+      "the agent port",
+    );
+    agent = new AgentClient(agentSocket, id);
+    const hello = await handshakeBefore(agent, qemu, deadline, options.bootTimeoutMs, accel);
+    log("booted with %s in %d ms", accel, Date.now() - started);
+
+    return { id, dir, accel, qemu, qmp, agent, hello };
+  } catch (error) {
+    agent?.close();
+    qmp?.close();
+    await qemu?.kill();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function handshakeBefore(
+  agent: AgentClient,
+  qemu: QemuProcess,
+  deadline: number,
+  timeoutMs: number,
+  accel: Accelerator,
+): Promise<HelloAck> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const console = qemu.consoleTail(20) || "(nothing)";
+      reject(
+        new SupermachineError(
+          "BOOT_TIMEOUT",
+          `The VM did not answer within ${timeoutMs} ms (accelerator ${accel}). Raise ` +
+            `\`bootTimeoutMs\` on a slow machine. Last lines of the guest console:\n${console}`,
+        ),
+      );
+    }, remaining(deadline));
+  });
+  const exited = qemu.exited.then(() => {
+    throw qemu.exitError(`during boot. Guest console:\n${qemu.consoleTail(20)}`);
+  });
+  try {
+    return await Promise.race([agent.handshake(), timedOut, exited]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function remaining(deadline: number): number {
+  return Math.max(1, deadline - Date.now());
+}
+
+function sleepMs(ms: number): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
+}
+
+function guestPath(path: unknown): string {
+  if (typeof path === "string" && path.startsWith("/")) return path;
+  return invalidArgument("path", "an absolute guest path", path);
+}
+
+function tcpPort(port: unknown, option: string): number {
+  if (typeof port === "number" && Number.isInteger(port) && port > 0 && port < 65536) return port;
+  return invalidArgument(option, "a TCP port number (1-65535)", port);
+}
+
+function toReadable(data: string | Uint8Array | Readable): Readable {
+  if (data instanceof Readable) return data;
+  return Readable.from([typeof data === "string" ? Buffer.from(data) : Buffer.from(data)]);
+}
+
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
