@@ -1,0 +1,3 @@
+module supermachine/agent
+
+go 1.26
