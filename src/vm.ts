@@ -309,10 +309,16 @@ async function startMachine(
 
     return { id, dir, accel, qemu, qmp, agent, hello };
   } catch (error) {
+    // A closed socket is only the symptom when QEMU died; its exit status and
+    // its own message are what the user needs.
+    const died = qemu && (await Promise.race([qemu.exited.then(() => true), sleepMs(200)]));
     agent?.close();
     qmp?.close();
     await qemu?.kill();
     await rm(dir, { recursive: true, force: true });
+    if (died && qemu && !(error instanceof SupermachineError && error.code === "QEMU_EXITED")) {
+      throw qemu.exitError("during boot");
+    }
     throw error;
   }
 }
@@ -338,7 +344,8 @@ async function handshakeBefore(
     }, remaining(deadline));
   });
   const exited = qemu.exited.then(() => {
-    throw qemu.exitError(`during boot. Guest console:\n${qemu.consoleTail(20)}`);
+    const console = qemu.consoleTail(20);
+    throw qemu.exitError(`during boot${console ? ` (guest console:\n${console}\n)` : ""}`);
   });
   try {
     return await Promise.race([agent.handshake(), timedOut, exited]);

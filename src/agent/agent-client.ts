@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
 import type { Socket } from "node:net";
 import { SupermachineError } from "../errors.js";
 import { debugFor } from "../util/debug.js";
@@ -93,10 +92,7 @@ export class AgentClient {
   async send(frame: Buffer): Promise<void> {
     if (this.#failure) throw this.#failure;
     if (this.#socket.write(frame)) return;
-    this.#drained ??= Promise.race([
-      once(this.#socket, "drain").then(() => {}),
-      once(this.#socket, "close").then(() => {}),
-    ]).finally(() => {
+    this.#drained ??= drainedOrClosed(this.#socket).finally(() => {
       this.#drained = undefined;
     });
     await this.#drained;
@@ -182,6 +178,19 @@ export class AgentClient {
     for (const listener of this.#closeListeners) listener(this.#failure);
     this.#closeListeners = [];
   }
+}
+
+/** One pair of listeners however many writers wait, removed when it fires. */
+function drainedOrClosed(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off("drain", done);
+      socket.off("close", done);
+      resolve();
+    };
+    socket.on("drain", done);
+    socket.on("close", done);
+  });
 }
 
 function parseJson(frame: Frame): Json {

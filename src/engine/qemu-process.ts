@@ -96,10 +96,13 @@ export class QemuProcess {
     }
   }
 
+  /** QEMU_EXITED, led by QEMU's own first error line, which is usually the cause. */
   exitError(when: string): SupermachineError {
     const how = this.#exit?.signal ? `signal ${this.#exit.signal}` : `code ${this.#exit?.code}`;
-    const detail = this.stderr ? `\nQEMU said:\n${this.stderr}` : "";
-    return new SupermachineError("QEMU_EXITED", `QEMU exited with ${how} ${when}.${detail}`);
+    const said = this.stderr;
+    const first = said.split("\n")[0];
+    const detail = said ? `: ${first}${said.includes("\n") ? `\nQEMU said:\n${said}` : ""}` : ".";
+    return new SupermachineError("QEMU_EXITED", `QEMU exited with ${how} ${when}${detail}`);
   }
 
   /** SIGKILL, then wait for the exit. Safe to call more than once. */
