@@ -1,18 +1,17 @@
-import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { AgentClient, type HelloAck } from "./agent/agent-client.js";
-import type { AgentStream } from "./agent/agent-stream.js";
-import { type BootOptions, type ResolvedBootOptions, resolveBootOptions } from "./boot-options.js";
-import { type AcceleratorVerdict, chooseAccelerator } from "./engine/accelerator.js";
-import { type GuestAssets, guestAssets } from "./engine/guest-assets.js";
-import { type Accelerator, qemuArgs } from "./engine/machine.js";
-import { findQemu, type QemuBinary } from "./engine/qemu-binary.js";
-import { QemuProcess } from "./engine/qemu-process.js";
-import { QmpClient } from "./engine/qmp-client.js";
+import type { HelloAck } from "./agent/agent-client.js";
+import { type BootOptions, resolveBootOptions } from "./boot-options.js";
+import type { AcceleratorVerdict } from "./engine/accelerator.js";
+import { guestAssets } from "./engine/guest-assets.js";
+import type { Accelerator } from "./engine/machine.js";
+import {
+  probeAccelerator,
+  type RunningMachine,
+  startMachine,
+  stopMachine,
+} from "./engine/machine-boot.js";
+import { findQemu } from "./engine/qemu-binary.js";
 import { invalidArgument, SupermachineError } from "./errors.js";
 import {
   type ExecOptions,
@@ -36,16 +35,6 @@ export interface WriteFileOptions {
   mkdirs?: boolean;
 }
 
-interface MachineParts {
-  id: string;
-  dir: string;
-  accel: Accelerator;
-  qemu: QemuProcess;
-  qmp: QmpClient;
-  agent: AgentClient;
-  hello: HelloAck;
-}
-
 /**
  * A running microVM. `Vm.boot()` starts a scratch VM (the agent and busybox,
  * no image); everything else goes through the guest agent.
@@ -59,12 +48,12 @@ export class Vm {
   readonly accel: Accelerator;
   /** What the agent reported in the handshake (versions, architecture). */
   readonly agentInfo: HelloAck;
-  readonly #parts: MachineParts;
+  readonly #parts: RunningMachine;
   readonly #exposed = new Set<ExposedPort>();
   readonly #log: ReturnType<typeof debugFor>;
   #stopping: Promise<void> | undefined;
 
-  private constructor(parts: MachineParts) {
+  private constructor(parts: RunningMachine) {
     this.id = parts.id;
     this.accel = parts.accel;
     this.agentInfo = parts.hello;
@@ -92,11 +81,6 @@ export class Vm {
     const resolved = resolveBootOptions(options);
     const qemu = await findQemu(resolved.arch);
     return probeAccelerator(resolved, qemu, await guestAssets(resolved.arch));
-  }
-
-  /** Wraps a started machine; used by the accelerator probe. */
-  static adopt(parts: MachineParts): Vm {
-    return new Vm(parts);
   }
 
   /** The QEMU process id (for diagnostics; prefer `stop()` to signals). */
@@ -223,7 +207,7 @@ export class Vm {
 
   #open(request: Record<string, unknown>, layout: { inbound: number[]; outbound: number[] }) {
     this.#ensureRunning();
-    return this.#parts.agent.open(request, layout) as AgentStream;
+    return this.#parts.agent.open(request, layout);
   }
 
   #ensureRunning(): void {
@@ -233,133 +217,10 @@ export class Vm {
   }
 
   async #shutdown(): Promise<void> {
-    const { qemu, qmp, agent, dir } = this.#parts;
     await Promise.all([...this.#exposed].map((exposed) => exposed.close()));
-    agent.close();
-    if (!qemu.hasExited) {
-      // A scratch VM has nothing to flush, so quitting is immediate and safe.
-      await qmp.execute("quit", undefined, { timeoutMs: 2_000 }).catch(() => {});
-      const quit = await Promise.race([qemu.exited, sleepMs(3_000)]);
-      if (!quit) await qemu.kill();
-    }
-    qmp.close();
-    await rm(dir, { recursive: true, force: true });
+    await stopMachine(this.#parts);
     this.#log("stopped");
   }
-}
-
-async function probeAccelerator(
-  options: ResolvedBootOptions,
-  qemu: QemuBinary,
-  assets: GuestAssets,
-): Promise<AcceleratorVerdict> {
-  return chooseAccelerator({
-    cacheKey: [qemu.path, qemu.version, assets.kernelSha256, assets.agentSha256, options.arch].join(
-      "|",
-    ),
-    tryBoot: async (accel, timeoutMs) => {
-      const probe = { ...options, bootTimeoutMs: timeoutMs, memoryMib: 128, disks: [] };
-      const parts = await startMachine(probe, accel, qemu, assets);
-      await Vm.adopt(parts).stop();
-    },
-  });
-}
-
-/**
- * Spawn QEMU, connect QMP, connect the agent port and handshake. On any
- * failure the half-started machine is torn down before the error is thrown.
- */
-async function startMachine(
-  options: ResolvedBootOptions,
-  accel: Accelerator,
-  binary: QemuBinary,
-  assets: GuestAssets,
-): Promise<MachineParts> {
-  const id = randomBytes(3).toString("hex");
-  const log = debugFor("vm", id);
-  const started = Date.now();
-  const deadline = started + options.bootTimeoutMs;
-  // Unix socket paths are limited to ~100 bytes, so keep the directory short.
-  const dir = await mkdtemp(join(tmpdir(), "sm-"));
-  let qemu: QemuProcess | undefined;
-  let qmp: QmpClient | undefined;
-  let agent: AgentClient | undefined;
-  try {
-    const args = qemuArgs({
-      ...options,
-      accel,
-      kernel: assets.kernel,
-      initrd: assets.initrd,
-      qmpSocket: join(dir, "qmp.sock"),
-      agentSocket: join(dir, "agent.sock"),
-    });
-    qemu = await QemuProcess.spawn(binary.path, args, id);
-
-    const qmpSocket = await qemu.connectSocket(join(dir, "qmp.sock"), deadline, "its QMP socket");
-    qmp = await QmpClient.over(qmpSocket, { timeoutMs: remaining(deadline), scope: id });
-
-    const agentSocket = await qemu.connectSocket(
-      join(dir, "agent.sock"),
-      deadline,
-      "the agent port",
-    );
-    agent = new AgentClient(agentSocket, id);
-    const hello = await handshakeBefore(agent, qemu, deadline, options.bootTimeoutMs, accel);
-    log("booted with %s in %d ms", accel, Date.now() - started);
-
-    return { id, dir, accel, qemu, qmp, agent, hello };
-  } catch (error) {
-    // A closed socket is only the symptom when QEMU died; its exit status and
-    // its own message are what the user needs.
-    const died = qemu && (await Promise.race([qemu.exited.then(() => true), sleepMs(200)]));
-    agent?.close();
-    qmp?.close();
-    await qemu?.kill();
-    await rm(dir, { recursive: true, force: true });
-    if (died && qemu && !(error instanceof SupermachineError && error.code === "QEMU_EXITED")) {
-      throw qemu.exitError("during boot");
-    }
-    throw error;
-  }
-}
-
-async function handshakeBefore(
-  agent: AgentClient,
-  qemu: QemuProcess,
-  deadline: number,
-  timeoutMs: number,
-  accel: Accelerator,
-): Promise<HelloAck> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const console = qemu.consoleTail(20) || "(nothing)";
-      reject(
-        new SupermachineError(
-          "BOOT_TIMEOUT",
-          `The VM did not answer within ${timeoutMs} ms (accelerator ${accel}). Raise ` +
-            `\`bootTimeoutMs\` on a slow machine. Last lines of the guest console:\n${console}`,
-        ),
-      );
-    }, remaining(deadline));
-  });
-  const exited = qemu.exited.then(() => {
-    const console = qemu.consoleTail(20);
-    throw qemu.exitError(`during boot${console ? ` (guest console:\n${console}\n)` : ""}`);
-  });
-  try {
-    return await Promise.race([agent.handshake(), timedOut, exited]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function remaining(deadline: number): number {
-  return Math.max(1, deadline - Date.now());
-}
-
-function sleepMs(ms: number): Promise<undefined> {
-  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
 }
 
 function guestPath(path: unknown): string {
