@@ -49,8 +49,11 @@ function machineArgs(spec: MachineSpec): string[] {
   if (spec.arch === "x86_64") {
     // microvm: no PCI, no firmware, direct PVH kernel entry. ACPI stays on so
     // the guest can power itself off; the RTC stays on so the clock is right
-    // from the first instruction (without it boot is a second slower).
-    return ["-M", "microvm,acpi=on,rtc=on", "-accel", spec.accel, "-cpu", cpu];
+    // from the first instruction (without it boot is a second slower). The
+    // legacy PIT and PIC go: the kernel then skips their calibration, which
+    // saved about 0.2 s of a 1 s boot under tcg (bench/boot.ts).
+    const machine = "microvm,acpi=on,rtc=on,pit=off,pic=off";
+    return ["-M", machine, "-accel", spec.accel, "-cpu", cpu];
   }
   return ["-M", "virt,gic-version=max", "-accel", spec.accel, "-cpu", cpu];
 }

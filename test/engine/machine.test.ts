@@ -22,7 +22,7 @@ function option(args: string[], flag: string): string[] {
 
 test("x86_64 uses microvm with ACPI and RTC on and boots the kernel directly", () => {
   const args = qemuArgs(spec);
-  expect(option(args, "-M")).toEqual(["microvm,acpi=on,rtc=on"]);
+  expect(option(args, "-M")).toEqual(["microvm,acpi=on,rtc=on,pit=off,pic=off"]);
   expect(option(args, "-accel")).toEqual(["tcg"]);
   expect(option(args, "-cpu")).toEqual(["max"]);
   expect(option(args, "-kernel")).toEqual(["/g/vmlinux"]);
