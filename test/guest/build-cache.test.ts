@@ -3,8 +3,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { expect, test } from "vitest";
-import { guestAssets } from "../../src/engine/guest-assets.js";
 import { hostGuestArch } from "../../src/engine/guest-arch.js";
+import { guestAssets } from "../../src/engine/guest-assets.js";
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, "..", "..");
@@ -26,7 +26,9 @@ test("the guest manifest's digests match the files", async () => {
   const { createHash } = await import("node:crypto");
   const assets = await guestAssets(hostGuestArch());
   const sha = async (file: string) =>
-    createHash("sha256").update(await readFile(file)).digest("hex");
+    createHash("sha256")
+      .update(await readFile(file))
+      .digest("hex");
   expect(await sha(assets.kernel)).toBe(assets.kernelSha256);
   expect(await sha(assets.initrd)).toBe(assets.initrdSha256);
 });
