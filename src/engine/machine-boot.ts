@@ -52,14 +52,10 @@ export async function startMachine(
   assets: GuestAssets,
 ): Promise<RunningMachine> {
   const id = randomBytes(3).toString("hex");
-  const log = debugFor("vm", id);
   const started = Date.now();
-  const deadline = started + options.bootTimeoutMs;
   // Unix socket paths are limited to ~100 bytes, so keep the directory short.
   const dir = await mkdtemp(join(tmpdir(), "sm-"));
-  let qemu: QemuProcess | undefined;
-  let qmp: QmpClient | undefined;
-  let agent: AgentClient | undefined;
+  const parts: Partial<RunningMachine> = { id, dir, accel };
   try {
     const args = qemuArgs({
       ...options,
@@ -69,43 +65,40 @@ export async function startMachine(
       qmpSocket: join(dir, "qmp.sock"),
       agentSocket: join(dir, "agent.sock"),
     });
-    qemu = await QemuProcess.spawn(binary.path, args, id);
-
-    const qmpSocket = await qemu.connectSocket(join(dir, "qmp.sock"), deadline, "its QMP socket");
-    qmp = await QmpClient.over(qmpSocket, { timeoutMs: remaining(deadline), scope: id });
-
-    const agentSocket = await qemu.connectSocket(
-      join(dir, "agent.sock"),
-      deadline,
-      "the agent port",
-    );
-    agent = new AgentClient(agentSocket, id);
-    const hello = await handshakeBefore(agent, qemu, deadline, options.bootTimeoutMs, accel);
-    log("booted with %s in %d ms", accel, Date.now() - started);
-
-    return { id, dir, accel, qemu, qmp, agent, hello };
+    const qemu = await QemuProcess.spawn(binary.path, args, id);
+    parts.qemu = qemu;
+    await withBootDeadline(qemu, options.bootTimeoutMs, accel, connectAll(parts, qemu));
+    debugFor("vm", id)("booted with %s in %d ms", accel, Date.now() - started);
+    return parts as RunningMachine;
   } catch (error) {
-    // A closed socket is only the symptom when QEMU died; its exit status and
-    // its own message are what the user needs.
-    const died = qemu && (await Promise.race([qemu.exited.then(() => true), sleepMs(200)]));
-    agent?.close();
-    qmp?.close();
-    await qemu?.kill();
-    await rm(dir, { recursive: true, force: true });
-    if (died && qemu && !(error instanceof SupermachineError && error.code === "QEMU_EXITED")) {
-      throw qemu.exitError("during boot");
-    }
-    throw error;
+    throw await abandon(parts, error);
   }
 }
 
-async function handshakeBefore(
-  agent: AgentClient,
+/** Connect QMP, connect the agent port, handshake; fills in `parts`. */
+async function connectAll(parts: Partial<RunningMachine>, qemu: QemuProcess): Promise<void> {
+  const dir = parts.dir as string;
+  const forever = Number.POSITIVE_INFINITY;
+
+  const qmpSocket = await qemu.connectSocket(join(dir, "qmp.sock"), forever, "its QMP socket");
+  parts.qmp = await QmpClient.over(qmpSocket, { timeoutMs: 60_000, scope: parts.id });
+
+  const agentSocket = await qemu.connectSocket(join(dir, "agent.sock"), forever, "the agent port");
+  parts.agent = new AgentClient(agentSocket, parts.id);
+  parts.hello = await parts.agent.handshake();
+}
+
+/**
+ * Races the boot steps against one deadline and against QEMU exiting, so the
+ * error says what happened (BOOT_TIMEOUT with the console, or QEMU_EXITED
+ * with QEMU's message) whichever step was under way.
+ */
+async function withBootDeadline(
   qemu: QemuProcess,
-  deadline: number,
   timeoutMs: number,
   accel: Accelerator,
-): Promise<HelloAck> {
+  steps: Promise<void>,
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -117,21 +110,36 @@ async function handshakeBefore(
             `\`bootTimeoutMs\` on a slow machine. Last lines of the guest console:\n${console}`,
         ),
       );
-    }, remaining(deadline));
+    }, timeoutMs);
   });
   const exited = qemu.exited.then(() => {
     const console = qemu.consoleTail(20);
     throw qemu.exitError(`during boot${console ? ` (guest console:\n${console}\n)` : ""}`);
   });
+  // The losers of the race reject later, when the machine is torn down.
+  steps.catch(() => {});
+  exited.catch(() => {});
   try {
-    return await Promise.race([agent.handshake(), timedOut, exited]);
+    await Promise.race([steps, timedOut, exited]);
   } finally {
     clearTimeout(timer);
   }
 }
 
-function remaining(deadline: number): number {
-  return Math.max(1, deadline - Date.now());
+/** Tears down a half-started machine and returns the error to throw. */
+async function abandon(parts: Partial<RunningMachine>, error: unknown): Promise<unknown> {
+  const { qemu } = parts;
+  // A closed socket is only the symptom when QEMU died; its exit status and
+  // its own message are what the user needs.
+  const died = qemu && (await Promise.race([qemu.exited.then(() => true), sleepMs(200)]));
+  await qemu?.kill();
+  parts.agent?.close();
+  parts.qmp?.close();
+  if (parts.dir) await rm(parts.dir, { recursive: true, force: true });
+  const explained =
+    error instanceof SupermachineError && ["BOOT_TIMEOUT", "QEMU_EXITED"].includes(error.code);
+  if (died && qemu && !explained) return qemu.exitError("during boot");
+  return error;
 }
 
 function sleepMs(ms: number): Promise<undefined> {

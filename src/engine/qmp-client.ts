@@ -48,8 +48,9 @@ export class QmpClient extends EventEmitter {
   /** Like `connect`, over a socket that is already connected. */
   static async over(socket: Socket, options: { timeoutMs: number; scope?: string }) {
     const client = new QmpClient(socket, options.scope);
-    const greeting = new Promise((resolve) => {
+    const greeting = new Promise((resolve, reject) => {
       client.#greeting = resolve;
+      client.once("close", () => reject(client.#closed));
     });
     await withTimeout(greeting, options.timeoutMs, "the QMP greeting").catch((error) => {
       socket.destroy();
