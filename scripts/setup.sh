@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  qemu-system-x86 qemu-utils util-linux
+  qemu-system-x86 qemu-utils util-linux e2fsprogs
   linux-source-6.1 busybox-static flex bison libelf-dev bc cpio xz-utils
   build-essential
 )
