@@ -21,7 +21,21 @@ export class InboundChannel extends Readable {
     this.#grant = grant;
   }
 
+  // Credit is returned as bytes leave the buffer. Node calls `_read` only
+  // once until the next push, and the next push needs credit, so `_read`
+  // alone could deadlock; every `read()` (flowing mode, iterators and pipes
+  // all go through it) re-checks instead.
+  override read(size?: number): unknown {
+    const chunk = super.read(size);
+    this.#returnCredit();
+    return chunk;
+  }
+
   override _read(): void {
+    this.#returnCredit();
+  }
+
+  #returnCredit(): void {
     const consumed = this.#pushed - this.readableLength;
     const increment = consumed - this.#credited;
     if (increment <= 0) return;

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { INITIAL_WINDOW } from "../../src/agent/frame.js";
 import { SupermachineError, Vm } from "../../src/index.js";
 
 // One VM for the whole file: every behaviour below needs a real guest, but
@@ -86,6 +87,20 @@ describe("spawn", () => {
     const echoed = Buffer.concat(chunks);
     expect(echoed.length).toBe(data.length);
     expect(echoed.equals(data)).toBe(true);
+  });
+
+  test("output nobody reads stalls only its own stream", async () => {
+    const noisy = vm.spawn(["yes"], { stdin: false });
+    // The agent sends until the window is used up, then waits for credit.
+    await expect.poll(() => noisy.stdout.readableLength, { timeout: 20_000 }).toBe(INITIAL_WINDOW);
+
+    const other = await vm.exec(["echo", "still moving"]);
+    expect(other.stdout).toBe("still moving\n");
+    expect(noisy.stdout.readableLength).toBe(INITIAL_WINDOW);
+
+    await noisy.kill("SIGKILL");
+    noisy.stdout.resume();
+    expect((await noisy.wait()).signal).toBe("SIGKILL");
   });
 
   test("kill sends a signal to a running process", async () => {
