@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { HelloAck } from "./agent/agent-client.js";
+import type { AgentStream, StreamLayout } from "./agent/agent-stream.js";
 import { type BootOptions, resolveBootOptions } from "./boot-options.js";
 import type { AcceleratorVerdict } from "./engine/accelerator.js";
 import { guestAssets } from "./engine/guest-assets.js";
@@ -50,6 +51,8 @@ export class Vm {
   readonly agentInfo: HelloAck;
   readonly #parts: RunningMachine;
   readonly #exposed = new Set<ExposedPort>();
+  readonly #ports = new Map<number, ExposedPort>();
+  #cleanups: (() => Promise<void>)[] = [];
   readonly #log: ReturnType<typeof debugFor>;
   #stopping: Promise<void> | undefined;
 
@@ -186,13 +189,35 @@ export class Vm {
     this.#ensureRunning();
     const exposed = await exposeTcp(() => this.connect(guestPort), hostPort);
     this.#exposed.add(exposed);
+    if (!this.#ports.has(guestPort)) this.#ports.set(guestPort, exposed);
     return {
       ...exposed,
       close: async () => {
         this.#exposed.delete(exposed);
+        if (this.#ports.get(guestPort) === exposed) this.#ports.delete(guestPort);
         await exposed.close();
       },
     };
+  }
+
+  /**
+   * The host port (on 127.0.0.1) where `guestPort` is exposed, by `ports` at
+   * start or by `exposeTcp()`.
+   */
+  port(guestPort: number): number {
+    const exposed = this.#ports.get(guestPort);
+    if (exposed) return exposed.port;
+    const known = [...this.#ports.keys()].join(", ") || "none";
+    throw new SupermachineError(
+      "INVALID_ARGUMENT",
+      `Guest port ${guestPort} is not exposed (exposed: ${known}). List it in \`ports\` when ` +
+        "starting the VM, or call `vm.exposeTcp()`.",
+    );
+  }
+
+  /** Always 127.0.0.1: exposed ports listen on loopback only. */
+  get host(): string {
+    return "127.0.0.1";
   }
 
   /** Stops the VM and removes its sockets. Safe to call more than once. */
@@ -205,7 +230,24 @@ export class Vm {
     await this.stop();
   }
 
-  #open(request: Record<string, unknown>, layout: { inbound: number[]; outbound: number[] }) {
+  /**
+   * Opens a raw agent stream (docs/protocol.md). Internal: for the image
+   * layer (root filesystems, workloads) built on top of `Vm`.
+   * @internal
+   */
+  agentStream(request: Record<string, unknown>, layout: StreamLayout): AgentStream {
+    return this.#open(request, layout);
+  }
+
+  /**
+   * Runs `cleanup` after QEMU has stopped (e.g. to delete a disk overlay).
+   * @internal
+   */
+  onStopped(cleanup: () => Promise<void>): void {
+    this.#cleanups.push(cleanup);
+  }
+
+  #open(request: Record<string, unknown>, layout: StreamLayout) {
     this.#ensureRunning();
     return this.#parts.agent.open(request, layout);
   }
@@ -219,6 +261,7 @@ export class Vm {
   async #shutdown(): Promise<void> {
     await Promise.all([...this.#exposed].map((exposed) => exposed.close()));
     await stopMachine(this.#parts);
+    for (const cleanup of this.#cleanups.reverse()) await cleanup();
     this.#log("stopped");
   }
 }

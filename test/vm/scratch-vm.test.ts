@@ -163,6 +163,8 @@ describe("tcp", () => {
     const exposed = await vm.exposeTcp(8080);
     try {
       expect(exposed.host).toBe("127.0.0.1");
+      expect(vm.port(8080)).toBe(exposed.port);
+      expect(() => vm.port(5432)).toThrow(/Guest port 5432 is not exposed \(exposed: 8080\)/);
       const response = await fetch(`http://127.0.0.1:${exposed.port}/index.html`);
       expect(response.status).toBe(200);
       expect(await response.text()).toBe("served from the guest\n");
