@@ -16,7 +16,15 @@ export type ErrorCode =
   | "AGENT_PROTOCOL_ERROR"
   | "AGENT_DISCONNECTED"
   | "GUEST_ERROR"
-  | "VM_STOPPED";
+  | "VM_STOPPED"
+  | "INVALID_REFERENCE"
+  | "IMAGE_NOT_FOUND"
+  | "NO_MATCHING_PLATFORM"
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "REGISTRY_AUTH_FAILED"
+  | "REGISTRY_UNAVAILABLE"
+  | "DIGEST_MISMATCH"
+  | "INVALID_IMAGE";
 
 // A brand rather than plain prototype identity, so that `instanceof` still
 // holds when two copies of this package end up in one node_modules tree.
