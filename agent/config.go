@@ -19,6 +19,8 @@ type config struct {
 	portName string // virtio-serial port to find by name
 	portPath string // development: a file or device to serve instead
 	listen   string // development: "unix:/path" to serve instead
+	root     string // block device holding the image's root; "" for none
+	rootType string // its file system type; "" means ext4
 }
 
 // Defaults of docs/protocol.md and the kernel command line.
@@ -53,6 +55,10 @@ func parseCmdline(cmdline string, log *logger) config {
 			cfg.debug = value == "" || value == "1" || value == "true"
 		case "port":
 			cfg.portName = value
+		case "root":
+			cfg.root = value
+		case "rootfstype":
+			cfg.rootType = value
 		}
 	}
 	return cfg

@@ -50,6 +50,7 @@ var errnoNames = map[syscall.Errno]string{
 	syscall.ENOEXEC:       "ENOEXEC",
 	syscall.ENOMEM:        "ENOMEM",
 	syscall.ENOSPC:        "ENOSPC",
+	syscall.ENOTBLK:       "ENOTBLK",
 	syscall.ENOTDIR:       "ENOTDIR",
 	syscall.ENOTEMPTY:     "ENOTEMPTY",
 	syscall.ENOTSUP:       "ENOTSUP",
@@ -75,6 +76,14 @@ func errorCode(err error) string {
 		return "EPROTO"
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return "ETIMEDOUT"
+	case errors.Is(err, ErrUnsupportedMediaType):
+		return "ENOTSUP"
+	case errors.Is(err, ErrUnknownUser):
+		return "ENOENT"
+	case errors.Is(err, ErrWorkloadStarted):
+		return "EBUSY"
+	case errors.Is(err, ErrNoWorkload):
+		return "ESRCH"
 	case errors.As(err, &errno):
 		if name, ok := errnoNames[errno]; ok {
 			return name

@@ -34,6 +34,7 @@ type helloAck struct {
 	BootTimeUnixNs string `json:"bootTimeUnixNs"`
 	ClockSetErr    string `json:"clockSetErr"`
 	EntropyErr     string `json:"entropyErr"`
+	RootErr        string `json:"rootErr"`
 }
 
 // handshake applies a HELLO: the clock and entropy fix-up every restored
@@ -44,6 +45,7 @@ func (s *session) handshake(req helloRequest) helloAck {
 		Agent:   agentVersion,
 		Kernel:  s.system.kernel,
 		Arch:    s.system.arch,
+		RootErr: s.cfg.rootErr,
 	}
 	if req.Version != protocolVersion {
 		s.log.Printf("host speaks protocol version %d, agent speaks %d",

@@ -50,9 +50,11 @@ func runInit() {
 		log.Printf("%v", err)
 	}
 	log.Debugf("loopback addresses: %s", loopbackAddrs())
+	rootErr := enterImageRoot(cfg, log)
 
 	s := newSession(sessionConfig{
 		log:        log,
+		rootErr:    rootErr,
 		reaper:     startReaper(log),
 		setClock:   setClock,
 		addEntropy: addEntropy,
@@ -62,6 +64,26 @@ func runInit() {
 		serveOnce(s, cfg.portName, log)
 		time.Sleep(time.Second)
 	}
+}
+
+// enterImageRoot switches into the image's root file system when the
+// command line names one. A failure is logged and returned for HELLO_ACK:
+// the agent keeps serving from the initramfs so the host can see why.
+func enterImageRoot(cfg config, log *logger) string {
+	if cfg.root == "" {
+		return ""
+	}
+	started := time.Now()
+	if err := switchRoot(cfg.root, cfg.rootType); err != nil {
+		log.Printf("%v", err)
+		return err.Error()
+	}
+	log.Debugf("switched root to %s in %v", cfg.root, time.Since(started))
+	if err := writeEtcFiles(cfg.hostname); err != nil {
+		// The workload can run without them; they are not the root.
+		log.Printf("%v", err)
+	}
+	return ""
 }
 
 // serveOnce serves the port until reading it fails, which should not

@@ -38,6 +38,22 @@ func parseRequest(payload []byte) (operation, error) {
 		op = &writeFileRequest{}
 	case "connect":
 		op = &connectRequest{}
+	case "mkfs":
+		op = &mkfsRequest{}
+	case "mount":
+		op = &mountRequest{}
+	case "unmount":
+		op = &unmountRequest{}
+	case "applyLayer":
+		op = &applyLayerRequest{}
+	case "startWorkload":
+		op = &startWorkloadRequest{}
+	case "waitWorkload":
+		op = &waitWorkloadRequest{}
+	case "stopWorkload":
+		op = &stopWorkloadRequest{}
+	case "logs":
+		op = &logsRequest{}
 	default:
 		return nil, fmt.Errorf("failed to open %q: %w: unknown op", head.Op, ErrInvalidRequest)
 	}

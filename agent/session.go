@@ -17,6 +17,9 @@ type sessionConfig struct {
 	// was told not to (it is not PID 1), which HELLO_ACK reports.
 	setClock   func(unixNs int64) error
 	addEntropy func(seed []byte) error
+	// rootErr says why the image's root could not be entered at boot;
+	// HELLO_ACK carries it.
+	rootErr string
 }
 
 // session is the agent's side of the protocol. It outlives connections:
@@ -38,6 +41,7 @@ type session struct {
 	hello     bool      // a HELLO of our version arrived on this connection
 	streams   map[uint32]*stream
 	idleSince time.Time // when the last host left; zero while connected
+	workload  *workload // nil until startWorkload; never ends with a stream
 }
 
 // writeBatch is how much queued output one write to the host carries.

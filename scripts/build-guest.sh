@@ -2,7 +2,8 @@
 # Builds what a supermachine VM boots and links it into guest/<arch>/:
 #
 #   vmlinux | Image    the kernel, from kernel/build.sh
-#   initramfs.cpio     /init = the agent from agent/, plus busybox
+#   initramfs.cpio     /init = the agent from agent/, plus busybox and,
+#                      for the host's architecture, Debian's mke2fs
 #   manifest.json      what went in, with sha256 sums
 #
 # usage: scripts/build-guest.sh [x86_64|arm64]   (default: the host's)
@@ -47,6 +48,8 @@ require_command flock util-linux
 require_command readelf binutils
 if $native; then
   require_file /bin/busybox busybox-static
+  require_file /sbin/mke2fs e2fsprogs
+  require_command ldd libc-bin
 else
   require_command apt-get apt
   require_command dpkg-deb dpkg
@@ -205,6 +208,23 @@ busybox_applets() {
     awk '!length { done = 1 } !done'
 }
 
+# --- mke2fs ---------------------------------------------------------------
+
+# The agent's `mkfs` runs /sbin/mke2fs, which busybox lacks. Debian's is
+# dynamically linked, so it goes in with the libraries ldd names and the
+# dynamic loader, each at the path ldd gives. Only the host's own copy is
+# used: a foreign one would need its libraries fetched too, so a foreign
+# guest has no mkfs (the agent then answers `mkfs` with ENOENT).
+mke2fs_files=()
+if $native; then
+  mapfile -t mke2fs_files < <(
+    printf '%s\n' /sbin/mke2fs
+    ldd /sbin/mke2fs | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }'
+  )
+else
+  note "mke2fs $arch: not added; only a native guest can format disks"
+fi
+
 # --- initramfs ------------------------------------------------------------
 
 started=$(now)
@@ -214,6 +234,7 @@ initramfs_key=$(
   printf 'arch %s\n' "$arch"
   printf 'agent %s\n' "$agent_sha"
   printf 'busybox %s %s\n' "$busybox_deb_version" "$busybox_sha"
+  for file in "${mke2fs_files[@]}"; do file_digest "$file" "$file"; done
   printf '%s\n' "$script_digest"
 )
 initramfs_key=$(digest <<<"$initramfs_key")
@@ -245,6 +266,14 @@ build_initramfs() {
         [[ $applet == busybox ]] || ln -s busybox "bin/$applet"
       done <<<"$applets"
     fi
+
+    local file
+    for file in "${mke2fs_files[@]}"; do
+      # -L copies what a library symlink points to, under the link's name.
+      mkdir -p "./${file%/*}"
+      cp -L "$file" "./$file"
+      chmod 0755 "./$file"
+    done
 
     printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
       'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >etc/passwd
