@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   qemu-system-x86 qemu-utils util-linux e2fsprogs
-  docker-registry skopeo apache2-utils openssl
+  docker-registry skopeo apache2-utils openssl debootstrap jq
   linux-source-6.1 busybox-static flex bison libelf-dev bc cpio xz-utils
   build-essential
 )
