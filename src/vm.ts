@@ -22,6 +22,7 @@ import {
 } from "./exec-options.js";
 import { type ExposedPort, exposeTcp } from "./exposed-port.js";
 import { GuestSocket } from "./guest-socket.js";
+import type { LogOptions, WorkloadHandle } from "./image/workload-handle.js";
 import { debugFor } from "./util/debug.js";
 import { VmProcess } from "./vm-process.js";
 
@@ -53,6 +54,7 @@ export class Vm {
   readonly #exposed = new Set<ExposedPort>();
   readonly #ports = new Map<number, ExposedPort>();
   #cleanups: (() => Promise<void>)[] = [];
+  #workload: WorkloadHandle | undefined;
   readonly #log: ReturnType<typeof debugFor>;
   #stopping: Promise<void> | undefined;
 
@@ -213,6 +215,26 @@ export class Vm {
       `Guest port ${guestPort} is not exposed (exposed: ${known}). List it in \`ports\` when ` +
         "starting the VM, or call `vm.exposeTcp()`.",
     );
+  }
+
+  /** The image's main process; only VMs started from an image have one. */
+  get workload(): WorkloadHandle {
+    if (this.#workload) return this.#workload;
+    throw new SupermachineError(
+      "INVALID_ARGUMENT",
+      `VM ${this.id} runs no workload: it was booted as a scratch VM. Start an image ` +
+        "(`image.start()`) to get one.",
+    );
+  }
+
+  /** The workload's output, stdout and stderr interleaved; see `LogOptions`. */
+  logs(options: LogOptions = {}): Readable {
+    return this.workload.logs(options);
+  }
+
+  /** @internal */
+  attachWorkload(workload: WorkloadHandle): void {
+    this.#workload = workload;
   }
 
   /** Always 127.0.0.1: exposed ports listen on loopback only. */

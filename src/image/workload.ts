@@ -2,13 +2,13 @@ import { invalidArgument, SupermachineError } from "../errors.js";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/** The parts of an OCI image config that decide how its workload runs. */
+/** The parts of an image config (see `OciImageConfig`) that decide how it runs. */
 export interface ImageRunConfig {
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  Env?: string[] | null;
-  WorkingDir?: string;
-  User?: string;
+  entrypoint?: string[];
+  cmd?: string[];
+  env?: string[];
+  workingDir?: string;
+  user?: string;
 }
 
 /** `docker run`'s overrides, by the same names. */
@@ -41,9 +41,9 @@ export function resolveWorkload(
   overrides: WorkloadOverrides,
   hostname: string,
 ): Workload {
-  const entrypoint = overrides.entrypoint ?? config.Entrypoint ?? [];
+  const entrypoint = overrides.entrypoint ?? config.entrypoint ?? [];
   // As in Docker: a new entrypoint makes the image's Cmd meaningless.
-  const imageCmd = overrides.entrypoint === undefined ? (config.Cmd ?? []) : [];
+  const imageCmd = overrides.entrypoint === undefined ? (config.cmd ?? []) : [];
   const argv = [
     ...stringList("entrypoint", entrypoint),
     ...stringList("command", overrides.command ?? imageCmd),
@@ -56,9 +56,9 @@ export function resolveWorkload(
   }
   return {
     argv,
-    env: mergeEnv(config.Env ?? [], overrides.env ?? {}, hostname),
-    cwd: overrides.workdir ?? (config.WorkingDir || "/"),
-    user: overrides.user ?? config.User ?? "",
+    env: mergeEnv(config.env ?? [], overrides.env ?? {}, hostname),
+    cwd: overrides.workdir ?? (config.workingDir || "/"),
+    user: overrides.user ?? config.user ?? "",
   };
 }
 

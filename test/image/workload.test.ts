@@ -2,11 +2,11 @@ import { expect, test } from "vitest";
 import { resolveWorkload } from "../../src/image/workload.js";
 
 const redis = {
-  Entrypoint: ["docker-entrypoint.sh"],
-  Cmd: ["redis-server"],
-  Env: ["PATH=/usr/local/bin:/usr/bin:/bin", "REDIS_VERSION=7.0"],
-  WorkingDir: "/data",
-  User: "",
+  entrypoint: ["docker-entrypoint.sh"],
+  cmd: ["redis-server"],
+  env: ["PATH=/usr/local/bin:/usr/bin:/bin", "REDIS_VERSION=7.0"],
+  workingDir: "/data",
+  user: "",
 };
 
 test("Entrypoint then Cmd, with the image's Env, WorkingDir and User", () => {
@@ -33,13 +33,13 @@ test("entrypoint replaces Entrypoint and drops the image's Cmd, as docker run do
 });
 
 test("env overrides by name; a default PATH exists when the image sets none", () => {
-  const out = resolveWorkload({ Cmd: ["x"] }, { env: { A: "1", PATH: "/bin" } }, "h");
+  const out = resolveWorkload({ cmd: ["x"] }, { env: { A: "1", PATH: "/bin" } }, "h");
   expect(out.env).toEqual(["PATH=/bin", "HOSTNAME=h", "A=1"]);
-  expect(resolveWorkload({ Cmd: ["x"] }, {}, "h").env[0]).toMatch(/^PATH=\/usr\/local\/sbin:/);
+  expect(resolveWorkload({ cmd: ["x"] }, {}, "h").env[0]).toMatch(/^PATH=\/usr\/local\/sbin:/);
 });
 
 test("user and workdir overrides; defaults are root and /", () => {
-  expect(resolveWorkload({ Cmd: ["x"] }, {}, "h")).toMatchObject({ user: "", cwd: "/" });
+  expect(resolveWorkload({ cmd: ["x"] }, {}, "h")).toMatchObject({ user: "", cwd: "/" });
   expect(resolveWorkload(redis, { user: "1000:1000", workdir: "/tmp" }, "h")).toMatchObject({
     user: "1000:1000",
     cwd: "/tmp",

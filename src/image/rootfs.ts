@@ -1,0 +1,112 @@
+import { createReadStream } from "node:fs";
+import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { invalidArgument } from "../errors.js";
+import { cacheDir } from "../util/cache-dir.js";
+import { debugFor } from "../util/debug.js";
+import { Vm } from "../vm.js";
+
+const log = debugFor("rootfs");
+
+/**
+ * Bump when the way layers become a filesystem changes (the agent's layer
+ * applier, mkfs options), so cached root filesystems are rebuilt.
+ */
+const ROOTFS_FORMAT = 1;
+const MiB = 1024 * 1024;
+
+export interface LayerBlob {
+  digest: string;
+  mediaType: string;
+  /** Compressed size in bytes, from the manifest. */
+  size: number;
+  /** The verified blob in the content store. */
+  path: string;
+}
+
+export interface RootfsOptions {
+  /** Disk size; default: four times the compressed layers plus 256 MiB. */
+  diskSizeMib?: number;
+}
+
+/**
+ * The ext4 root filesystem of an image, built once per manifest digest by a
+ * scratch VM that formats a disk and applies the layers inside the guest (so
+ * ownership, devices and whiteouts come out exactly right and a hostile tar
+ * never touches the host). Returns the path of the read-only base image.
+ */
+export async function rootfsFor(
+  manifestDigest: string,
+  layers: LayerBlob[],
+  options: RootfsOptions = {},
+): Promise<string> {
+  const sizeMib = diskSize(layers, options.diskSizeMib);
+  const dir = join(cacheDir(), "rootfs");
+  const name = `${manifestDigest.replace(":", "-")}-v${ROOTFS_FORMAT}-${sizeMib}m.ext4`;
+  const path = join(dir, name);
+  if (await exists(path)) return path;
+
+  await mkdir(dir, { recursive: true });
+  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    await createSparse(temp, sizeMib * MiB);
+    await applyLayers(temp, layers);
+    // Two processes may build the same root at once; either result is
+    // complete, and rename replaces atomically.
+    await rename(temp, path);
+    return path;
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
+async function applyLayers(disk: string, layers: LayerBlob[]): Promise<void> {
+  const started = Date.now();
+  await using vm = await Vm.boot({ disks: [{ path: disk, format: "raw" }], memoryMib: 256 });
+  await request(vm, { op: "mkfs", device: "/dev/vda", fstype: "ext4", label: "rootfs" });
+  await request(vm, { op: "mount", source: "/dev/vda", target: "/mnt/rootfs", fstype: "ext4" });
+  for (const layer of layers) {
+    const stream = vm.agentStream(
+      { op: "applyLayer", root: "/mnt/rootfs", mediaType: layer.mediaType },
+      { inbound: [], outbound: [0] },
+    );
+    await stream.opened;
+    await pipeline(createReadStream(layer.path), stream.outbound(0));
+    const result = await stream.result;
+    log("applied %s: %o", layer.digest, result);
+  }
+  await request(vm, { op: "unmount", target: "/mnt/rootfs" });
+  log("built %s in %d ms", disk, Date.now() - started);
+}
+
+async function request(vm: Vm, body: Record<string, unknown>) {
+  return vm.agentStream(body, { inbound: [], outbound: [] }).result;
+}
+
+function diskSize(layers: LayerBlob[], override: number | undefined): number {
+  if (override !== undefined) {
+    if (Number.isInteger(override) && override >= 64) return override;
+    return invalidArgument("diskSizeMib", "an integer of at least 64", override);
+  }
+  // Compressed layers expand about 2-4x; the file is sparse, so headroom
+  // costs nothing until used.
+  const compressed = layers.reduce((sum, layer) => sum + layer.size, 0);
+  return Math.ceil((4 * compressed) / MiB) + 256;
+}
+
+async function createSparse(path: string, bytes: number): Promise<void> {
+  const handle = await open(path, "w");
+  try {
+    await handle.truncate(bytes);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
