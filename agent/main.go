@@ -49,6 +49,9 @@ func runInit() {
 	if err := bringUpLoopback(); err != nil {
 		log.Printf("%v", err)
 	}
+	if err := raiseOpenFilesLimit(); err != nil {
+		log.Printf("%v", err)
+	}
 	log.Debugf("loopback addresses: %s", loopbackAddrs())
 	rootErr := enterImageRoot(cfg, log)
 

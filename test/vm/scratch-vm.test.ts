@@ -51,6 +51,11 @@ describe("exec", () => {
     expect(out.stdout).toBe("hello /tmp 65534:65534\n");
   });
 
+  test("processes get the open-file limit Docker gives containers", async () => {
+    const out = await vm.exec(["sh", "-c", "ulimit -n; ulimit -Hn"]);
+    expect(out.stdout).toBe("1048576\n1048576\n");
+  });
+
   test("input is fed to stdin", async () => {
     const out = await vm.exec(["wc", "-c"], { input: "12345" });
     expect(out.stdout.trim()).toBe("5");
