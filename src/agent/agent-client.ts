@@ -15,6 +15,8 @@ import {
 } from "./frame.js";
 
 export const PROTOCOL_VERSION = 1;
+/** A handshake slower than this carried a stale time and is repeated. */
+const RESYNC_AFTER_MS = 50;
 
 export interface HelloAck {
   version: number;
@@ -53,6 +55,17 @@ export class AgentClient {
 
   /** Sends SYNC + HELLO (clock, entropy) and waits for the agent's answer. */
   async handshake(): Promise<HelloAck> {
+    const sent = Date.now();
+    let ack = await this.#hello();
+    // A HELLO sent at connect waits in the socket until the guest has booted,
+    // so the time it carries is stale by the boot time. A second, prompt
+    // exchange sets the guest clock to within one round trip.
+    if (Date.now() - sent > RESYNC_AFTER_MS) ack = await this.#hello();
+    this.#log("handshake done: agent %s, kernel %s", ack.agent, ack.kernel);
+    return ack;
+  }
+
+  async #hello(): Promise<HelloAck> {
     const ack = new Promise<Frame>((resolve, reject) => {
       this.#helloWaiter = resolve;
       this.#closeListeners.push(reject);
@@ -72,7 +85,6 @@ export class AgentClient {
           "agent and the library come from the same release.",
       );
     }
-    this.#log("handshake done: agent %s, kernel %s", body.agent, body.kernel);
     return body;
   }
 
@@ -116,8 +128,12 @@ export class AgentClient {
 
   #onChunk(chunk: Buffer): void {
     try {
+      const errorsBefore = this.#decoder.framingErrors;
       for (const frame of this.#decoder.push(chunk)) this.#dispatch(frame);
-      if (this.#decoder.framingErrors > 0) throw new FramingError("invalid frame length");
+      // The agent precedes every HELLO_ACK with SYNC, which reads as a
+      // framing error mid-stream and is how it resynchronises; so these are
+      // not fatal: the decoder hunts for the next SYNC.
+      if (this.#decoder.framingErrors > errorsBefore) this.#log("resynchronised on SYNC");
     } catch (error) {
       this.#close("AGENT_PROTOCOL_ERROR", error);
       this.#socket.destroy();

@@ -60,8 +60,14 @@ function machineArgs(spec: MachineSpec): string[] {
 
 export function kernelCommandLine(spec: MachineSpec, console: string): string[] {
   const args = [`console=${console}`, "quiet", "panic=-1"];
-  const tscKhz = spec.arch === "x86_64" && spec.accel === "tcg" ? hostTscKhz() : undefined;
-  if (tscKhz) args.push(`tsc_early_khz=${tscKhz}`);
+  if (spec.arch === "x86_64" && spec.accel === "tcg") {
+    // Under tcg the guest TSC is the host's, so it is exact; but on a busy
+    // host the kernel's watchdog can judge it unstable and fall back to
+    // jiffies, which lose ticks and let the guest clock lag.
+    args.push("tsc=reliable");
+    const tscKhz = hostTscKhz();
+    if (tscKhz) args.push(`tsc_early_khz=${tscKhz}`);
+  }
   args.push(`supermachine.grace=${spec.graceSeconds}`);
   args.push(`supermachine.hostname=${spec.hostname}`);
   return [...args, ...spec.kernelArgs];

@@ -63,9 +63,18 @@ export class Image {
     return new Image(pulled);
   }
 
-  async start(options: StartOptions = {}): Promise<Vm> {
+  /**
+   * Builds the image's root filesystem now (once per manifest digest; later
+   * calls and starts reuse it) and returns its path. `start()` does this by
+   * itself; call it ahead to keep the first start fast.
+   */
+  prepare(options: Pick<StartOptions, "diskSizeMib"> = {}): Promise<string> {
     const { manifestDigest, layers } = this.#content;
-    const base = await rootfsFor(manifestDigest, layers, { diskSizeMib: options.diskSizeMib });
+    return rootfsFor(manifestDigest, layers, { diskSizeMib: options.diskSizeMib });
+  }
+
+  async start(options: StartOptions = {}): Promise<Vm> {
+    const base = await this.prepare(options);
 
     const dir = await mkdtemp(join(tmpdir(), "sm-disk-"));
     let vm: Vm | undefined;

@@ -42,11 +42,13 @@ test("the kernel command line carries console, grace, hostname, then user args l
 
 test("under tcg on an x86_64 Linux host the TSC frequency is passed", () => {
   const [append] = option(qemuArgs(spec), "-append");
+  expect(append).toContain("tsc=reliable");
   if (process.platform === "linux" && process.arch === "x64") {
     expect(append).toMatch(/tsc_early_khz=\d{6,}/);
   }
   const [kvmAppend] = option(qemuArgs({ ...spec, accel: "kvm" }), "-append");
   expect(kvmAppend).not.toContain("tsc_early_khz");
+  expect(kvmAppend).not.toContain("tsc=reliable");
   expect(option(qemuArgs({ ...spec, accel: "kvm" }), "-cpu")).toEqual(["host"]);
 });
 
