@@ -2,7 +2,7 @@
 // scripted socket that sends exact bytes, the way the golden vectors do; the
 // real agent is exercised by the VM tests.
 import { createServer, type Server, type Socket } from "node:net";
-import { afterEach, expect, test, vi } from "vitest";
+import { afterEach, expect, test } from "vitest";
 import { AgentClient } from "../../src/agent/agent-client.js";
 import {
   encodeData,
