@@ -28,7 +28,10 @@ export interface ImageContent {
 export interface StartOptions
   extends WorkloadOverrides,
     Pick<BootOptions, "memoryMib" | "vcpus" | "bootTimeoutMs" | "graceSeconds" | "hostname"> {
-  /** Guest TCP ports to expose on 127.0.0.1; read the host side with `vm.port()`. */
+  /**
+   * Guest TCP ports to expose on 127.0.0.1; read the host side with
+   * `vm.port()`. Default: the image's ExposedPorts.
+   */
   ports?: number[];
   /** Size of the root filesystem disk; see `rootfsFor`. */
   diskSizeMib?: number;
@@ -98,9 +101,10 @@ export class Image {
         { inbound: [], outbound: [] },
       );
       const { pid } = await started.result;
-      vm.attachWorkload(new WorkloadHandle(vm, Number(pid)));
+      const stopSignal = (this.config.stopSignal || "SIGTERM") as NodeJS.Signals;
+      vm.attachWorkload(new WorkloadHandle(vm, Number(pid), stopSignal));
 
-      for (const port of options.ports ?? []) await vm.exposeTcp(port);
+      for (const port of options.ports ?? exposedTcpPorts(this.config)) await vm.exposeTcp(port);
       return vm;
     } catch (error) {
       if (vm) await vm.stop();
@@ -108,6 +112,13 @@ export class Image {
       throw error;
     }
   }
+}
+
+function exposedTcpPorts(config: OciImageConfig): number[] {
+  return config.exposedPorts
+    .filter((entry) => !entry.endsWith("/udp"))
+    .map((entry) => Number.parseInt(entry, 10))
+    .filter((port) => port > 0 && port < 65536);
 }
 
 /** A per-VM copy-on-write qcow2 over the read-only base, deleted on stop. */

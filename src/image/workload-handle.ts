@@ -23,17 +23,22 @@ export class WorkloadHandle {
   /** Resolves when the workload exits (rejects if the VM stops first). */
   readonly exited: Promise<WorkloadExit>;
   readonly #vm: Vm;
+  readonly #stopSignal: NodeJS.Signals;
 
-  constructor(vm: Vm, pid: number) {
+  constructor(vm: Vm, pid: number, stopSignal: NodeJS.Signals = "SIGTERM") {
     this.#vm = vm;
     this.pid = pid;
+    this.#stopSignal = stopSignal;
     const wait = vm.agentStream({ op: "waitWorkload" }, { inbound: [], outbound: [] });
     this.exited = wait.result.then(toExit);
     this.exited.catch(() => {}); // awaiting it is optional
   }
 
-  /** Sends `signal` (default SIGTERM), then SIGKILL after `timeoutMs`. */
-  async stop(signal: NodeJS.Signals = "SIGTERM", timeoutMs = 10_000): Promise<WorkloadExit> {
+  /**
+   * Sends `signal` (default: the image's StopSignal, else SIGTERM), then
+   * SIGKILL to the process group after `timeoutMs`, as `docker stop` does.
+   */
+  async stop(signal = this.#stopSignal, timeoutMs = 10_000): Promise<WorkloadExit> {
     const stream = this.#vm.agentStream(
       { op: "stopWorkload", signal, timeoutMs },
       { inbound: [], outbound: [] },

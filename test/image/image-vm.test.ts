@@ -29,6 +29,14 @@ test("a pulled image runs its command as the workload, with logs and an exit cod
   expect(logs).toContain("oops\n");
 });
 
+test("logs() keeps what the workload printed; `since` filters by time", async () => {
+  const image = await Image.pull(registry.ref("busybox"));
+  await using vm = await image.start({ command: ["sh", "-c", "echo early; sleep 1000"] });
+  await expect.poll(() => text(vm.logs()), { timeout: 20_000 }).toBe("early\n");
+  expect(await text(vm.logs({ since: new Date(Date.now() + 3_600_000) }))).toBe("");
+  expect(await text(vm.logs({ since: new Date(0) }))).toBe("early\n");
+});
+
 test("the layered image has whiteouts, opaque directories, links and ownership applied", async () => {
   const image = await Image.pull(registry.ref("layered"));
   await using vm = await image.start({ command: ["sleep", "1000"] });

@@ -59,7 +59,8 @@ test("redis answers PING and keeps a value, through vm.port()", async () => {
 
 test("nginx serves a file written into its docroot", async () => {
   const image = await Image.pull(registry.ref("nginx"));
-  await using vm = await image.start({ ports: [80] });
+  // No `ports`: the image's ExposedPorts (80/tcp) are exposed by default.
+  await using vm = await image.start();
   await vm.writeFile("/usr/share/nginx/html/hello.txt", "written by the test\n");
   const response = await eventually(async () => {
     const res = await fetch(`http://${vm.host}:${vm.port(80)}/hello.txt`);
