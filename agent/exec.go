@@ -19,6 +19,7 @@ type execRequest struct {
 	UID       *uint32  `json:"uid"`
 	GID       *uint32  `json:"gid"`
 	Groups    []uint32 `json:"groups"`
+	User      string   `json:"user"`
 	TTY       *ttySize `json:"tty"`
 	Stdin     bool     `json:"stdin"`
 	TimeoutMs float64  `json:"timeoutMs"`
@@ -47,10 +48,17 @@ func (r *execRequest) validate() error {
 	if !filepath.IsAbs(r.Cwd) {
 		return invalid("exec", "`cwd` must be an absolute path, got %q", r.Cwd)
 	}
+	if r.User != "" && (r.UID != nil || r.GID != nil) {
+		return invalid("exec", "give either `user` or `uid`/`gid`, not both")
+	}
 	return nil
 }
 
 func (r *execRequest) run(st *stream) {
+	if err := r.resolveUser(); err != nil {
+		st.fail(err)
+		return
+	}
 	if err := checkDir(r.Cwd); err != nil {
 		st.fail(err)
 		return
@@ -94,4 +102,18 @@ func (r *execRequest) reportNotStarted(st *stream, e *startError) {
 	st.sendEOF(2)
 	code := e.exitCode
 	st.result(execResult{ExitCode: &code})
+}
+
+// resolveUser turns a `docker exec --user` value into ids, read from the
+// image's passwd and group files as for the workload.
+func (r *execRequest) resolveUser() error {
+	if r.User == "" {
+		return nil
+	}
+	u, err := resolveUser(r.User, passwdFile, groupFile)
+	if err != nil {
+		return err
+	}
+	r.UID, r.GID, r.Groups = &u.uid, &u.gid, u.groups
+	return nil
 }

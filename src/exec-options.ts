@@ -7,8 +7,15 @@ const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 export interface SpawnOptions {
   /** Added to the default environment (PATH). */
   env?: Record<string, string>;
-  /** Working directory in the guest. Default "/". */
+  /** Working directory in the guest. Default: the image's WorkingDir, else "/". */
   cwd?: string;
+  /**
+   * `name`, `uid`, `name:group` or `uid:gid`, looked up in the guest's
+   * /etc/passwd and /etc/group as `docker exec --user` does. In a VM started
+   * from an image the default is the image's User; otherwise root.
+   */
+  user?: string;
+  /** Numeric ids instead of `user`. */
   uid?: number;
   gid?: number;
   /** Allocate a pseudo-terminal; `true` means 24 rows by 80 columns. */
@@ -42,13 +49,20 @@ export function execRequest(argv: unknown, options: SpawnOptions) {
       invalidArgument(`env.${key}`, "a string under a name without '='", value);
     }
   }
+  if (options.user !== undefined && (options.uid !== undefined || options.gid !== undefined)) {
+    invalidArgument("user", "left out when `uid` or `gid` is given", options.user);
+  }
+  if (options.user !== undefined && typeof options.user !== "string") {
+    invalidArgument("user", "a string such as `nobody` or `1000:1000`", options.user);
+  }
   return {
     op: "exec",
     argv: argv as string[],
     env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
     cwd: options.cwd ?? "/",
-    uid: id("uid", options.uid ?? 0),
-    gid: id("gid", options.gid ?? 0),
+    ...(options.user !== undefined ? { user: options.user } : {}),
+    ...(options.uid !== undefined ? { uid: id("uid", options.uid) } : {}),
+    ...(options.gid !== undefined ? { gid: id("gid", options.gid) } : {}),
     tty: tty(options.tty),
     timeoutMs: timeout(options.timeoutMs),
   };

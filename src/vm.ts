@@ -55,6 +55,7 @@ export class Vm {
   readonly #ports = new Map<number, ExposedPort>();
   #cleanups: (() => Promise<void>)[] = [];
   #workload: WorkloadHandle | undefined;
+  #execDefaults: { user: string; cwd: string } | undefined;
   readonly #log: ReturnType<typeof debugFor>;
   #stopping: Promise<void> | undefined;
 
@@ -126,7 +127,7 @@ export class Vm {
 
   /** Starts a program with streaming stdio; see `VmProcess`. */
   spawn(argv: string[], options: SpawnOptions = {}): VmProcess {
-    const request = execRequest(argv, options);
+    const request = execRequest(argv, this.#withExecDefaults(options));
     const tty = request.tty !== null;
     const stdin = options.stdin ?? true;
     const stream = this.#open(
@@ -235,6 +236,27 @@ export class Vm {
   /** @internal */
   attachWorkload(workload: WorkloadHandle): void {
     this.#workload = workload;
+  }
+
+  /**
+   * What `exec` uses when the caller names no user or directory; an image VM
+   * sets the image's User and WorkingDir, as `docker exec` uses them.
+   * @internal
+   */
+  setExecDefaults(defaults: { user: string; cwd: string }): void {
+    this.#execDefaults = defaults;
+  }
+
+  #withExecDefaults(options: SpawnOptions): SpawnOptions {
+    const defaults = this.#execDefaults;
+    if (!defaults) return options;
+    const namesUser =
+      options.user !== undefined || options.uid !== undefined || options.gid !== undefined;
+    return {
+      ...options,
+      cwd: options.cwd ?? defaults.cwd,
+      ...(namesUser || defaults.user === "" ? {} : { user: defaults.user }),
+    };
   }
 
   /** Always 127.0.0.1: exposed ports listen on loopback only. */

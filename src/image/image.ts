@@ -103,6 +103,7 @@ export class Image {
       const { pid } = await started.result;
       const stopSignal = (this.config.stopSignal || "SIGTERM") as NodeJS.Signals;
       vm.attachWorkload(new WorkloadHandle(vm, Number(pid), stopSignal));
+      vm.setExecDefaults({ user: workload.user, cwd: workload.cwd });
 
       for (const port of options.ports ?? exposedTcpPorts(this.config)) await vm.exposeTcp(port);
       return vm;

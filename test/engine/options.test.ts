@@ -31,12 +31,12 @@ test("exec requests merge env over a default PATH and default to root in /", () 
     argv: ["ls"],
     env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "A=1"],
     cwd: "/",
-    uid: 0,
-    gid: 0,
     tty: null,
     timeoutMs: 0,
   });
   expect(execRequest(["sh"], { tty: true }).tty).toEqual({ rows: 24, cols: 80 });
+  expect(execRequest(["id"], { user: "nobody" })).toMatchObject({ user: "nobody" });
+  expect(execRequest(["id"], { uid: 5, gid: 6 })).toMatchObject({ uid: 5, gid: 6 });
 });
 
 test.each([
@@ -44,6 +44,7 @@ test.each([
   [["ls"], { timeoutMs: -1 }, /`timeoutMs` must be a positive integer/],
   [["ls"], { uid: "root" }, /`uid` must be a non-negative integer, received "root" \(string\)/],
   [["ls"], { env: { "A=B": "x" } }, /`env.A=B`/],
+  [["ls"], { user: "nobody", uid: 0 }, /`user` must be left out when `uid` or `gid` is given/],
 ])("bad exec input %o %o is rejected", (argv, options, message) => {
   expect(() => execRequest(argv, options as never)).toThrow(message);
 });

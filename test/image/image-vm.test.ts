@@ -59,6 +59,17 @@ test("User and WorkingDir from the image config apply to the workload, as docker
   expect(await text(vm.logs())).toBe("65534\n/data\n");
 });
 
+test("exec defaults to the image's User and WorkingDir, as docker exec does", async () => {
+  const image = await Image.pull(registry.ref("layered"));
+  await using vm = await image.start({ command: ["sleep", "1000"] });
+  expect((await vm.exec(["sh", "-c", "id -u; pwd"])).stdout).toBe("65534\n/data\n");
+  const asRoot = await vm.exec(["sh", "-c", "id -u; pwd"], { user: "root", cwd: "/" });
+  expect(asRoot.stdout).toBe("0\n/\n");
+  await expect(vm.exec(["true"], { user: "nosuchuser" })).rejects.toMatchObject({
+    guestCode: "ENOENT",
+  });
+});
+
 test("the guest has /etc/hosts with localhost and its hostname, and a resolv.conf", async () => {
   const image = await Image.pull(registry.ref("busybox"));
   await using vm = await image.start({ command: ["sleep", "1000"], hostname: "cache-1" });
