@@ -1,6 +1,7 @@
 import { createReadStream } from "node:fs";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { invalidArgument } from "../errors.js";
@@ -28,7 +29,7 @@ export interface LayerBlob {
 }
 
 export interface RootfsOptions {
-  /** Disk size; default: four times the compressed layers plus 256 MiB. */
+  /** Disk size; default: 1.5 times the uncompressed layers plus 256 MiB. */
   diskSizeMib?: number;
 }
 
@@ -43,11 +44,12 @@ export async function rootfsFor(
   layers: LayerBlob[],
   options: RootfsOptions = {},
 ): Promise<string> {
-  const sizeMib = diskSize(layers, options.diskSizeMib);
   const dir = join(cacheDir(), "rootfs");
-  const name = `${manifestDigest.replace(":", "-")}-v${ROOTFS_FORMAT}-${sizeMib}m.ext4`;
+  const sizeTag = options.diskSizeMib === undefined ? "auto" : `${options.diskSizeMib}m`;
+  const name = `${manifestDigest.replace(":", "-")}-v${ROOTFS_FORMAT}-${sizeTag}.ext4`;
   const path = join(dir, name);
   if (await exists(path)) return path;
+  const sizeMib = await diskSize(layers, options.diskSizeMib);
 
   await mkdir(dir, { recursive: true });
   const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
@@ -71,7 +73,7 @@ async function applyLayers(disk: string, layers: LayerBlob[]): Promise<void> {
   for (const layer of layers) {
     // Decompress on the host: under emulation the guest inflates several
     // times slower than the port carries the larger, plain tar.
-    const gzip = layer.mediaType === OCI_LAYER_GZIP || layer.mediaType === DOCKER_LAYER_GZIP;
+    const gzip = isGzip(layer);
     const mediaType = gzip ? OCI_LAYER_TAR : layer.mediaType;
     const stream = vm.agentStream(
       { op: "applyLayer", root: "/mnt/rootfs", mediaType },
@@ -92,15 +94,34 @@ async function request(vm: Vm, body: Record<string, unknown>) {
   return vm.agentStream(body, { inbound: [], outbound: [] }).result;
 }
 
-function diskSize(layers: LayerBlob[], override: number | undefined): number {
+async function diskSize(layers: LayerBlob[], override: number | undefined): Promise<number> {
   if (override !== undefined) {
     if (Number.isInteger(override) && override >= 64) return override;
     return invalidArgument("diskSizeMib", "an integer of at least 64", override);
   }
-  // Compressed layers expand about 2-4x; the file is sparse, so headroom
-  // costs nothing until used.
-  const compressed = layers.reduce((sum, layer) => sum + layer.size, 0);
-  return Math.ceil((4 * compressed) / MiB) + 256;
+  // Manifests give only compressed sizes, so inflate once to count. Half as
+  // much again covers ext4's per-file blocks and inodes, and 256 MiB is room
+  // for the workload's own writes; the file is sparse, so unused room is free.
+  let bytes = 0;
+  for (const layer of layers) bytes += await uncompressedSize(layer);
+  return Math.ceil((1.5 * bytes) / MiB) + 256;
+}
+
+async function uncompressedSize(layer: LayerBlob): Promise<number> {
+  if (!isGzip(layer)) return (await stat(layer.path)).size;
+  let bytes = 0;
+  const counter = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      done();
+    },
+  });
+  await pipeline(createReadStream(layer.path), createGunzip(), counter);
+  return bytes;
+}
+
+function isGzip(layer: LayerBlob): boolean {
+  return layer.mediaType === OCI_LAYER_GZIP || layer.mediaType === DOCKER_LAYER_GZIP;
 }
 
 async function createSparse(path: string, bytes: number): Promise<void> {
