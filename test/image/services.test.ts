@@ -1,10 +1,10 @@
 // Real services from images built of Debian packages, reached from the host
 // with the clients an application would use.
-import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { Image } from "../../src/image/image.js";
+import { eventually } from "../support/eventually.js";
 import { registryWith, type TestRegistry } from "../support/test-images.js";
 
 let registry: TestRegistry;
@@ -12,19 +12,6 @@ beforeAll(async () => {
   registry = await registryWith(["redis", "nginx", "postgres"]);
 });
 afterAll(() => registry?.stop());
-
-/** Retries `attempt` until it succeeds: services take a moment to listen. */
-async function eventually<T>(attempt: () => Promise<T>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(200);
-    }
-  }
-}
 
 test("redis answers PING and keeps a value, through vm.port()", async () => {
   const image = await Image.pull(registry.ref("redis"));
@@ -47,7 +34,7 @@ test("redis answers PING and keeps a value, through vm.port()", async () => {
       candidate.disconnect();
       throw error;
     }
-  });
+  }, 90_000);
   try {
     expect(await redis.ping()).toBe("PONG");
     await redis.set("greeting", "hello");
@@ -66,7 +53,7 @@ test("nginx serves a file written into its docroot", async () => {
     const res = await fetch(`http://${vm.host}:${vm.port(80)}/hello.txt`);
     if (res.status !== 200) throw new Error(`status ${res.status}`);
     return res;
-  });
+  }, 90_000);
   expect(await response.text()).toBe("written by the test\n");
 });
 

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { INITIAL_WINDOW } from "../../src/agent/frame.js";
 import { SupermachineError, Vm } from "../../src/index.js";
+import { eventually } from "../support/eventually.js";
 
 // One VM for the whole file: every behaviour below needs a real guest, but
 // not a fresh one.
@@ -144,7 +144,7 @@ describe("tcp", () => {
   beforeAll(async () => {
     await vm.writeFile("/srv/www/index.html", "served from the guest\n", { mkdirs: true });
     vm.spawn(["httpd", "-f", "-p", "8080", "-h", "/srv/www"], { stdin: false });
-    await waitFor(async () => {
+    await eventually(async () => {
       const socket = await vm.connect(8080);
       socket.destroy();
     });
@@ -199,16 +199,4 @@ async function rawGet(port: number): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of socket) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString();
-}
-
-async function waitFor(attempt: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(100);
-    }
-  }
 }
