@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentClient, type HelloAck } from "../agent/agent-client.js";
 import type { ResolvedBootOptions } from "../boot-options.js";
 import { SupermachineError } from "../errors.js";
 import { debugFor } from "../util/debug.js";
+import { createRunDir } from "../util/run-dir.js";
 import { type AcceleratorVerdict, chooseAccelerator } from "./accelerator.js";
 import type { GuestAssets } from "./guest-assets.js";
 import { type Accelerator, qemuArgs } from "./machine.js";
@@ -53,8 +53,7 @@ export async function startMachine(
 ): Promise<RunningMachine> {
   const id = randomBytes(3).toString("hex");
   const started = Date.now();
-  // Unix socket paths are limited to ~100 bytes, so keep the directory short.
-  const dir = await mkdtemp(join(tmpdir(), "sm-"));
+  const dir = await createRunDir("sm-");
   const parts: Partial<RunningMachine> = { id, dir, accel };
   try {
     const args = qemuArgs({

@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import type { BootOptions } from "../boot-options.js";
@@ -8,6 +7,7 @@ import { hostGuestArch } from "../engine/guest-arch.js";
 import { findQemu } from "../engine/qemu-binary.js";
 import { SupermachineError } from "../errors.js";
 import { type OciImageConfig, type PullOptions, pullImage } from "../oci/index.js";
+import { createRunDir } from "../util/run-dir.js";
 import { Vm } from "../vm.js";
 import { type LayerBlob, rootfsFor } from "./rootfs.js";
 import { resolveWorkload, type WorkloadOverrides } from "./workload.js";
@@ -79,7 +79,7 @@ export class Image {
   async start(options: StartOptions = {}): Promise<Vm> {
     const base = await this.prepare(options);
 
-    const dir = await mkdtemp(join(tmpdir(), "sm-disk-"));
+    const dir = await createRunDir("sm-disk-");
     let vm: Vm | undefined;
     try {
       const overlay = await createOverlay(dir, base);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect, test } from "vitest";
 import { SupermachineError, Vm } from "../../src/index.js";
+import { sweepStaleRunDirs } from "../../src/util/run-dir.js";
 
 const fixture = join(import.meta.dirname, "..", "fixtures", "boot-and-wait.ts");
 
@@ -66,11 +67,32 @@ test("killing the host process with SIGKILL leaves no QEMU behind", async () => 
   });
   expect(isRunning(qemuPid)).toBe(true);
 
+  const childPid = child.pid ?? 0;
+  expect(runDirsOwnedBy(childPid)).toHaveLength(1);
+
   child.kill("SIGKILL");
   const deadline = Date.now() + graceSeconds * 1000 + 5_000;
   while (isRunning(qemuPid) && Date.now() < deadline) await sleep(50);
   expect(isRunning(qemuPid)).toBe(false);
+
+  // Its sockets are left behind until the next process that starts a VM
+  // sweeps directories whose owner is gone.
+  if (child.exitCode === null && child.signalCode === null) {
+    await new Promise((resolve) => child.once("exit", resolve));
+  }
+  await sweepStaleRunDirs();
+  expect(runDirsOwnedBy(childPid)).toEqual([]);
 });
+
+function runDirsOwnedBy(pid: number): string[] {
+  return socketDirs().filter((name) => {
+    try {
+      return readFileSync(join(tmpdir(), name, "owner.pid"), "utf8").trim() === String(pid);
+    } catch {
+      return false; // not a run directory (or removed meanwhile)
+    }
+  });
+}
 
 function isRunning(pid: number): boolean {
   try {
