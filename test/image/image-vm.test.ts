@@ -37,6 +37,21 @@ test("logs() keeps what the workload printed; `since` filters by time", async ()
   expect(await text(vm.logs({ since: new Date(0) }))).toBe("early\n");
 });
 
+test("logs({ follow: true }) streams new output as it is written", async () => {
+  const image = await Image.pull(registry.ref("busybox"));
+  const script = "echo first; sleep 1; echo second; sleep 1000";
+  await using vm = await image.start({ command: ["sh", "-c", script] });
+  const logs = vm.logs({ follow: true });
+  let seen = "";
+  for await (const chunk of logs) {
+    seen += String(chunk);
+    if (seen.includes("second\n")) break; // leaving the loop destroys the stream
+  }
+  expect(seen).toBe("first\nsecond\n");
+  // The VM is still usable after a follower went away.
+  expect((await vm.exec(["echo", "ok"])).stdout).toBe("ok\n");
+});
+
 test("the layered image has whiteouts, opaque directories, links and ownership applied", async () => {
   const image = await Image.pull(registry.ref("layered"));
   await using vm = await image.start({ command: ["sleep", "1000"] });
