@@ -2,7 +2,8 @@ import type { Readable } from "node:stream";
 import { invalidArgument } from "./errors.js";
 import type { ExitStatus } from "./vm-process.js";
 
-const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/** PATH for guest processes whose environment names none, as in Docker. */
+export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 export interface SpawnOptions {
   /** Added to the default environment (PATH). */

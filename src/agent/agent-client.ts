@@ -26,6 +26,8 @@ export interface HelloAck {
   bootTimeUnixNs: string;
   clockSetErr: string;
   entropyErr: string;
+  /** Why the image root named on the kernel command line was not entered. */
+  rootErr?: string;
 }
 
 /**

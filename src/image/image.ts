@@ -132,7 +132,7 @@ async function createOverlay(dir: string, base: string): Promise<string> {
 }
 
 function checkRoot(vm: Vm): void {
-  const rootErr = (vm.agentInfo as unknown as { rootErr?: string }).rootErr;
+  const rootErr = vm.agentInfo.rootErr;
   if (rootErr) {
     throw new SupermachineError(
       "GUEST_ERROR",

@@ -5,7 +5,7 @@ import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { invalidArgument } from "../errors.js";
-import { DOCKER_LAYER_GZIP, OCI_LAYER_GZIP, OCI_LAYER_TAR } from "../oci/media-types.js";
+import { isGzipLayer, OCI_LAYER_TAR } from "../oci/media-types.js";
 import { cacheDir } from "../util/cache-dir.js";
 import { debugFor } from "../util/debug.js";
 import { Vm } from "../vm.js";
@@ -73,7 +73,7 @@ async function applyLayers(disk: string, layers: LayerBlob[]): Promise<void> {
   for (const layer of layers) {
     // Decompress on the host: under emulation the guest inflates several
     // times slower than the port carries the larger, plain tar.
-    const gzip = isGzip(layer);
+    const gzip = isGzipLayer(layer.mediaType);
     const mediaType = gzip ? OCI_LAYER_TAR : layer.mediaType;
     const stream = vm.agentStream(
       { op: "applyLayer", root: "/mnt/rootfs", mediaType },
@@ -108,7 +108,7 @@ async function diskSize(layers: LayerBlob[], override: number | undefined): Prom
 }
 
 async function uncompressedSize(layer: LayerBlob): Promise<number> {
-  if (!isGzip(layer)) return (await stat(layer.path)).size;
+  if (!isGzipLayer(layer.mediaType)) return (await stat(layer.path)).size;
   let bytes = 0;
   const counter = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -118,10 +118,6 @@ async function uncompressedSize(layer: LayerBlob): Promise<number> {
   });
   await pipeline(createReadStream(layer.path), createGunzip(), counter);
   return bytes;
-}
-
-function isGzip(layer: LayerBlob): boolean {
-  return layer.mediaType === OCI_LAYER_GZIP || layer.mediaType === DOCKER_LAYER_GZIP;
 }
 
 async function createSparse(path: string, bytes: number): Promise<void> {

@@ -1,6 +1,5 @@
 import { invalidArgument, SupermachineError } from "../errors.js";
-
-const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+import { DEFAULT_PATH } from "../exec-options.js";
 
 /** The parts of an image config (see `OciImageConfig`) that decide how it runs. */
 export interface ImageRunConfig {

@@ -25,6 +25,11 @@ export const MANIFEST_ACCEPT = [
 const LAYER_TYPES = new Set([OCI_LAYER_TAR, OCI_LAYER_GZIP, DOCKER_LAYER_TAR, DOCKER_LAYER_GZIP]);
 
 /** Throws `UNSUPPORTED_MEDIA_TYPE` for layers the guest cannot unpack. */
+/** Whether a layer blob is gzip-compressed tar (OCI or Docker media type). */
+export function isGzipLayer(mediaType: string): boolean {
+  return mediaType === OCI_LAYER_GZIP || mediaType === DOCKER_LAYER_GZIP;
+}
+
 export function checkLayerMediaType(mediaType: string, where: string): void {
   if (LAYER_TYPES.has(mediaType)) return;
   const why = mediaType.includes("zstd")
