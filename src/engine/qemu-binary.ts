@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { accessSync, constants } from "node:fs";
+import { stat } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
 import { SupermachineError } from "../errors.js";
@@ -33,6 +34,30 @@ export async function findQemu(arch: GuestArch): Promise<QemuBinary> {
       `${name} was not found on PATH. ${hint} Or set SUPERMACHINE_QEMU to its path.`,
     );
   }
+  return { path, version: await versionOf(path) };
+}
+
+// Asking QEMU its version spawns a process, which costs more than a clone
+// restore should; it is asked once per binary, and again only if the file
+// at that path changes (an upgrade). Failures are not remembered.
+const versions = new Map<string, Promise<string>>();
+
+async function versionOf(path: string): Promise<string> {
+  const modified = await stat(path).then(
+    (info) => info.mtimeMs,
+    () => -1,
+  );
+  const key = `${path}\0${modified}`;
+  let version = versions.get(key);
+  if (!version) {
+    version = askVersion(path);
+    versions.set(key, version);
+    version.catch(() => versions.delete(key));
+  }
+  return version;
+}
+
+async function askVersion(path: string): Promise<string> {
   let stdout: string;
   try {
     ({ stdout } = await run(path, ["--version"], { timeout: 10_000 }));
@@ -45,7 +70,7 @@ export async function findQemu(arch: GuestArch): Promise<QemuBinary> {
   if (!version) {
     throw new SupermachineError("QEMU_NOT_FOUND", `${path} did not report a QEMU version.`);
   }
-  return { path, version };
+  return version;
 }
 
 function searchPath(name: string): string | undefined {
