@@ -113,12 +113,6 @@ export class AgentClient {
     if (this.#failure) throw this.#failure;
   }
 
-  /** Called once with the reason when the connection ends. */
-  onClose(listener: (error: SupermachineError) => void): void {
-    if (this.#failure) listener(this.#failure);
-    else this.#closeListeners.push(listener);
-  }
-
   get closed(): boolean {
     return this.#failure !== undefined;
   }

@@ -40,12 +40,7 @@ export class QmpClient extends EventEmitter {
     socket.on("close", () => this.#fail());
   }
 
-  /** Connects, reads the greeting and negotiates capabilities. */
-  static async connect(path: string, options: { timeoutMs: number; scope?: string }) {
-    return QmpClient.over(await connectUnix(path), options);
-  }
-
-  /** Like `connect`, over a socket that is already connected. */
+  /** Reads the greeting and negotiates capabilities on a connected socket. */
   static async over(socket: Socket, options: { timeoutMs: number; scope?: string }) {
     const client = new QmpClient(socket, options.scope);
     const greeting = new Promise((resolve, reject) => {
@@ -160,7 +155,7 @@ export function connectUnix(path: string): Promise<Socket> {
   });
 }
 
-export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
