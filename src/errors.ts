@@ -24,7 +24,14 @@ export type ErrorCode =
   | "REGISTRY_AUTH_FAILED"
   | "REGISTRY_UNAVAILABLE"
   | "DIGEST_MISMATCH"
-  | "INVALID_IMAGE";
+  | "INVALID_IMAGE"
+  | "WAIT_TIMEOUT"
+  | "MIGRATION_FAILED"
+  | "SNAPSHOT_NOT_FOUND"
+  | "SNAPSHOT_CORRUPT"
+  | "SNAPSHOT_INCOMPATIBLE"
+  | "POOL_TIMEOUT"
+  | "POOL_CLOSED";
 
 // A brand rather than plain prototype identity, so that `instanceof` still
 // holds when two copies of this package end up in one node_modules tree.

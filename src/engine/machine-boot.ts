@@ -8,7 +8,13 @@ import { debugFor } from "../util/debug.js";
 import { createRunDir } from "../util/run-dir.js";
 import { type AcceleratorVerdict, chooseAccelerator } from "./accelerator.js";
 import type { GuestAssets } from "./guest-assets.js";
-import { type Accelerator, qemuArgs } from "./machine.js";
+import {
+  type Accelerator,
+  type DiskSpec,
+  type MachineSpec,
+  type MemoryFile,
+  qemuArgs,
+} from "./machine.js";
 import type { QemuBinary } from "./qemu-binary.js";
 import { QemuProcess } from "./qemu-process.js";
 import { QmpClient } from "./qmp-client.js";
@@ -23,6 +29,23 @@ export interface RunningMachine {
   qmp: QmpClient;
   agent: AgentClient;
   hello: HelloAck;
+  /** What QEMU was started with, for snapshots of this machine. */
+  spec: MachineSpec;
+  binary: QemuBinary;
+  assets: GuestAssets;
+}
+
+/** How a machine differs from a plain boot. */
+export interface MachineExtras {
+  memoryFile?: MemoryFile;
+  commandLine?: string;
+  /**
+   * Restores a snapshot: QEMU starts paused with `-incoming defer`, and this
+   * loads the device state and resumes the guest before the agent is reached.
+   */
+  restore?: (qmp: QmpClient) => Promise<void>;
+  /** Creates the disks in the machine's run directory, removed with it. */
+  disksIn?: (dir: string) => Promise<DiskSpec[]>;
 }
 
 export function probeAccelerator(
@@ -50,24 +73,32 @@ export async function startMachine(
   accel: Accelerator,
   binary: QemuBinary,
   assets: GuestAssets,
+  extras: MachineExtras = {},
 ): Promise<RunningMachine> {
   const id = randomBytes(3).toString("hex");
   const started = Date.now();
   const dir = await createRunDir("sm-");
-  const parts: Partial<RunningMachine> = { id, dir, accel };
+  const parts: Partial<RunningMachine> = { id, dir, accel, binary, assets };
   try {
-    const args = qemuArgs({
+    const spec: MachineSpec = {
       ...options,
       accel,
       kernel: assets.kernel,
       initrd: assets.initrd,
       qmpSocket: join(dir, "qmp.sock"),
       agentSocket: join(dir, "agent.sock"),
-    });
-    const qemu = await QemuProcess.spawn(binary.path, args, id);
+      disks: extras.disksIn ? await extras.disksIn(dir) : options.disks,
+      memoryFile: extras.memoryFile,
+      commandLine: extras.commandLine,
+      incoming: extras.restore !== undefined,
+    };
+    parts.spec = spec;
+    const qemu = await QemuProcess.spawn(binary.path, qemuArgs(spec), id);
     parts.qemu = qemu;
-    await withBootDeadline(qemu, options.bootTimeoutMs, accel, connectAll(parts, qemu));
-    debugFor("vm", id)("booted with %s in %d ms", accel, Date.now() - started);
+    const steps = connectAll(parts, qemu, extras.restore);
+    await withBootDeadline(qemu, options.bootTimeoutMs, accel, steps);
+    const how = extras.restore ? "restored" : "booted";
+    debugFor("vm", id)("%s with %s in %d ms", how, accel, Date.now() - started);
     return parts as RunningMachine;
   } catch (error) {
     throw await abandon(parts, error);
@@ -75,12 +106,17 @@ export async function startMachine(
 }
 
 /** Connect QMP, connect the agent port, handshake; fills in `parts`. */
-async function connectAll(parts: Partial<RunningMachine>, qemu: QemuProcess): Promise<void> {
+async function connectAll(
+  parts: Partial<RunningMachine>,
+  qemu: QemuProcess,
+  restore: MachineExtras["restore"],
+): Promise<void> {
   const dir = parts.dir as string;
   const forever = Number.POSITIVE_INFINITY;
 
   const qmpSocket = await qemu.connectSocket(join(dir, "qmp.sock"), forever, "its QMP socket");
   parts.qmp = await QmpClient.over(qmpSocket, { timeoutMs: 60_000, scope: parts.id });
+  if (restore) await restore(parts.qmp);
 
   const agentSocket = await qemu.connectSocket(join(dir, "agent.sock"), forever, "the agent port");
   parts.agent = new AgentClient(agentSocket, parts.id);
@@ -157,4 +193,48 @@ export async function stopMachine(machine: RunningMachine): Promise<void> {
   }
   qmp.close();
   await rm(dir, { recursive: true, force: true });
+}
+
+/** A QEMU driven over QMP only, its guest never started. */
+export interface PausedMonitor {
+  dir: string;
+  qemu: QemuProcess;
+  qmp: QmpClient;
+}
+
+/**
+ * Starts QEMU for `spec` with `-incoming defer` and connects only its QMP
+ * socket: for moving state between files without running the guest.
+ */
+export async function startMonitor(
+  spec: MachineSpec,
+  binary: QemuBinary,
+  scope: string,
+): Promise<PausedMonitor> {
+  const dir = await createRunDir("sm-");
+  const qmpSocket = join(dir, "qmp.sock");
+  const args = qemuArgs({
+    ...spec,
+    qmpSocket,
+    agentSocket: join(dir, "agent.sock"),
+    incoming: true,
+  });
+  let qemu: QemuProcess | undefined;
+  try {
+    qemu = await QemuProcess.spawn(binary.path, args, scope);
+    const socket = await qemu.connectSocket(qmpSocket, Date.now() + 30_000, "its QMP socket");
+    return { dir, qemu, qmp: await QmpClient.over(socket, { timeoutMs: 30_000, scope }) };
+  } catch (error) {
+    await qemu?.kill();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export async function stopMonitor(monitor: PausedMonitor): Promise<void> {
+  await monitor.qmp.execute("quit", undefined, { timeoutMs: 2_000 }).catch(() => {});
+  const quit = await Promise.race([monitor.qemu.exited, sleepMs(3_000)]);
+  if (!quit) await monitor.qemu.kill();
+  monitor.qmp.close();
+  await rm(monitor.dir, { recursive: true, force: true });
 }

@@ -9,6 +9,16 @@ export interface DiskSpec {
   readOnly?: boolean;
 }
 
+/**
+ * Guest RAM in a file instead of anonymous memory. `shared` maps it
+ * MAP_SHARED, so the guest's writes land in the file (baking a snapshot);
+ * otherwise it is mapped privately, copy-on-write (a clone of a snapshot).
+ */
+export interface MemoryFile {
+  path: string;
+  shared: boolean;
+}
+
 export interface MachineSpec {
   arch: GuestArch;
   accel: Accelerator;
@@ -23,17 +33,25 @@ export interface MachineSpec {
   kernelArgs: string[];
   graceSeconds: number;
   hostname: string;
+  memoryFile?: MemoryFile;
+  /** Start paused, waiting for `migrate-incoming` (restoring a snapshot). */
+  incoming?: boolean;
+  /**
+   * The kernel command line to pass verbatim instead of building one. A
+   * restore repeats the baked VM's; the guest never reads it again anyway.
+   */
+  commandLine?: string;
 }
 
 /** The QEMU argument vector for a spec; pure, so it is tested without QEMU. */
 export function qemuArgs(spec: MachineSpec): string[] {
-  const console = spec.arch === "x86_64" ? "ttyS0" : "ttyAMA0";
   return [
     ...machineArgs(spec),
     ...["-m", String(spec.memoryMib), "-smp", String(spec.vcpus)],
+    ...memoryArgs(spec),
     ...["-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"],
     ...["-kernel", spec.kernel, "-initrd", spec.initrd],
-    ...["-append", kernelCommandLine(spec, console).join(" ")],
+    ...["-append", commandLineOf(spec)],
     // The serial console goes to QEMU's stdout, which the host keeps the tail
     // of for error messages; stdin is never read.
     ...["-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console"],
@@ -41,7 +59,46 @@ export function qemuArgs(spec: MachineSpec): string[] {
     ...agentPortArgs(spec),
     ...["-device", `${virtioDevice(spec, "rng")}`],
     ...spec.disks.flatMap((disk, index) => diskArgs(spec, disk, index)),
+    ...(spec.incoming ? ["-incoming", "defer"] : []),
   ];
+}
+
+/**
+ * The argument vector with every per-run path replaced by a placeholder.
+ * A snapshot records it, and a restore compares it with its own, so a
+ * snapshot is never loaded into a machine built differently (which would
+ * fail late, or hang the guest).
+ */
+export function machineTemplate(spec: MachineSpec): string[] {
+  return qemuArgs({
+    ...spec,
+    kernel: "@kernel",
+    initrd: "@initrd",
+    qmpSocket: "@qmp",
+    agentSocket: "@agent",
+    memoryFile: spec.memoryFile && { path: "@memory", shared: true },
+    disks: spec.disks.map((disk, index) => ({ path: `@disk${index}`, format: disk.format })),
+    incoming: false,
+    commandLine: "@cmdline",
+  });
+}
+
+/**
+ * Guest RAM is always an explicit backend named `mem`: the migration stream
+ * names RAM by its backend, so a VM booted with anonymous RAM can be saved
+ * and loaded into one whose RAM is a file.
+ */
+function memoryArgs(spec: MachineSpec): string[] {
+  const file = spec.memoryFile;
+  const backend = file
+    ? [
+        "memory-backend-file",
+        `mem-path=${escapeOption(file.path)}`,
+        `share=${file.shared ? "on" : "off"}`,
+      ]
+    : ["memory-backend-ram"];
+  backend.push("id=mem", `size=${spec.memoryMib}M`);
+  return ["-object", backend.join(","), "-machine", "memory-backend=mem"];
 }
 
 function machineArgs(spec: MachineSpec): string[] {
@@ -56,6 +113,12 @@ function machineArgs(spec: MachineSpec): string[] {
     return ["-M", machine, "-accel", spec.accel, "-cpu", cpu];
   }
   return ["-M", "virt,gic-version=max", "-accel", spec.accel, "-cpu", cpu];
+}
+
+/** The kernel command line QEMU passes for `spec`. */
+export function commandLineOf(spec: MachineSpec): string {
+  const serial = spec.arch === "x86_64" ? "ttyS0" : "ttyAMA0";
+  return spec.commandLine ?? kernelCommandLine(spec, serial).join(" ");
 }
 
 export function kernelCommandLine(spec: MachineSpec, console: string): string[] {

@@ -1,5 +1,10 @@
 import { expect, test } from "vitest";
-import { escapeOption, type MachineSpec, qemuArgs } from "../../src/engine/machine.js";
+import {
+  escapeOption,
+  type MachineSpec,
+  machineTemplate,
+  qemuArgs,
+} from "../../src/engine/machine.js";
 
 const spec: MachineSpec = {
   arch: "x86_64",
@@ -90,4 +95,45 @@ test("arm64 uses the virt machine and the PL011 console", () => {
   expect(option(args, "-M")[0]).toMatch(/^virt/);
   expect(option(args, "-append")[0]).toMatch(/^console=ttyAMA0 /);
   expect(option(args, "-append")[0]).not.toContain("tsc_early_khz");
+});
+
+test("guest RAM is always the backend `mem`, anonymous or in a file", () => {
+  expect(option(qemuArgs(spec), "-object")).toEqual(["memory-backend-ram,id=mem,size=256M"]);
+  const baking = qemuArgs({ ...spec, memoryFile: { path: "/s/a,b/memory", shared: true } });
+  expect(option(baking, "-object")).toEqual([
+    "memory-backend-file,mem-path=/s/a,,b/memory,share=on,id=mem,size=256M",
+  ]);
+  expect(option(baking, "-machine")).toEqual(["memory-backend=mem"]);
+  const clone = qemuArgs({ ...spec, memoryFile: { path: "/s/memory", shared: false } });
+  expect(option(clone, "-object")[0]).toContain("share=off");
+});
+
+test("a restore starts QEMU waiting for its state and repeats the baked command line", () => {
+  const args = qemuArgs({ ...spec, incoming: true, commandLine: "console=ttyS0 baked" });
+  expect(option(args, "-incoming")).toEqual(["defer"]);
+  expect(option(args, "-append")).toEqual(["console=ttyS0 baked"]);
+  expect(option(qemuArgs(spec), "-incoming")).toEqual([]);
+});
+
+test("the machine template hides per-run paths but not what shapes the machine", () => {
+  const one = machineTemplate({ ...spec, disks: [{ path: "/a/disk.qcow2", format: "qcow2" }] });
+  const other = machineTemplate({
+    ...spec,
+    kernel: "/elsewhere/vmlinux",
+    qmpSocket: "/tmp/sm-2/qmp.sock",
+    agentSocket: "/tmp/sm-2/agent.sock",
+    disks: [{ path: "/b/overlay.qcow2", format: "qcow2" }],
+    memoryFile: { path: "/b/memory", shared: false },
+    commandLine: "anything",
+  });
+  expect(other).toEqual(
+    machineTemplate({
+      ...spec,
+      memoryFile: { path: "/x", shared: true },
+      disks: [{ path: "/x", format: "qcow2" }],
+    }),
+  );
+  expect(one.join(" ")).not.toMatch(/\/a\/|sm-1/);
+  expect(machineTemplate({ ...spec, memoryMib: 512 })).not.toEqual(machineTemplate(spec));
+  expect(machineTemplate({ ...spec, accel: "kvm" })).not.toEqual(machineTemplate(spec));
 });
