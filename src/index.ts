@@ -11,6 +11,17 @@ export { Image, type ImagePullOptions, type StartOptions } from "./image/image.j
 export type { WorkloadOverrides } from "./image/workload.js";
 export type { LogOptions, WorkloadExit, WorkloadHandle } from "./image/workload-handle.js";
 export type { OciImageConfig } from "./oci/index.js";
+export type { BakeOptions } from "./snapshot/bake.js";
+export { type HashDirectoryOptions, hashDirectory } from "./snapshot/hash-directory.js";
+export type { SnapshotManifest } from "./snapshot/manifest.js";
+export type { AcquireOptions, Pool, PoolOptions, PoolStats } from "./snapshot/pool.js";
+export { type CloneOptions, Snapshot } from "./snapshot/snapshot.js";
 export type { WriteFileOptions } from "./vm.js";
 export { Vm } from "./vm.js";
 export type { ExitStatus, VmProcess } from "./vm-process.js";
+export {
+  type HttpWaitOptions,
+  type WaitDescription,
+  type WaitStrategy,
+  wait,
+} from "./wait/index.js";

@@ -7,6 +7,7 @@ import type { AcceleratorVerdict } from "./engine/accelerator.js";
 import { guestAssets } from "./engine/guest-assets.js";
 import type { Accelerator } from "./engine/machine.js";
 import {
+  type MachineExtras,
   probeAccelerator,
   type RunningMachine,
   startMachine,
@@ -23,6 +24,8 @@ import {
 import { type ExposedPort, exposeTcp } from "./exposed-port.js";
 import { GuestSocket } from "./guest-socket.js";
 import type { LogOptions, WorkloadHandle } from "./image/workload-handle.js";
+import type { Snapshot } from "./snapshot/snapshot.js";
+import { scratchOrigin, snapshotVm, type VmOrigin } from "./snapshot/snapshot-vm.js";
 import { debugFor } from "./util/debug.js";
 import { VmProcess } from "./vm-process.js";
 
@@ -58,6 +61,7 @@ export class Vm {
   #execDefaults: { user: string; cwd: string } | undefined;
   readonly #log: ReturnType<typeof debugFor>;
   #stopping: Promise<void> | undefined;
+  #origin: VmOrigin | undefined;
 
   private constructor(parts: RunningMachine) {
     this.id = parts.id;
@@ -66,17 +70,26 @@ export class Vm {
     this.#parts = parts;
     this.#log = debugFor("vm", parts.id);
     parts.qemu.exited.then(() => {
-      if (!this.#stopping) this.#log("QEMU exited on its own");
+      if (this.#stopping) return;
+      // The guest powered off or QEMU died: remove its sockets and overlay
+      // now rather than when (or if) the owner calls stop().
+      this.#log("QEMU exited on its own");
+      this.stop().catch((error) => this.#log("cleanup failed: %O", error));
     });
   }
 
+  /** @internal Wraps a machine started or restored elsewhere (snapshots). */
+  static adopt(parts: RunningMachine): Vm {
+    return new Vm(parts);
+  }
+
   /** Boots a scratch VM and waits until its agent answers. */
-  static async boot(options: BootOptions = {}): Promise<Vm> {
+  static async boot(options: BootOptions = {}, extras: MachineExtras = {}): Promise<Vm> {
     const resolved = resolveBootOptions(options);
     const qemu = await findQemu(resolved.arch);
     const assets = await guestAssets(resolved.arch);
     const accel = resolved.accel ?? (await probeAccelerator(resolved, qemu, assets)).accel;
-    return new Vm(await startMachine(resolved, accel, qemu, assets));
+    return new Vm(await startMachine(resolved, accel, qemu, assets, extras));
   }
 
   /**
@@ -87,6 +100,12 @@ export class Vm {
     const resolved = resolveBootOptions(options);
     const qemu = await findQemu(resolved.arch);
     return probeAccelerator(resolved, qemu, await guestAssets(resolved.arch));
+  }
+
+  /** @internal Settles once the VM has stopped and its files are gone, however it ended. */
+  get ended(): Promise<void> {
+    // A failed cleanup was logged by stop(); the VM has ended all the same.
+    return this.#parts.qemu.exited.then(() => this.stop()).catch(() => {});
   }
 
   /** The QEMU process id (for diagnostics; prefer `stop()` to signals). */
@@ -233,6 +252,43 @@ export class Vm {
     return this.workload.logs(options);
   }
 
+  /**
+   * Writes a snapshot of this VM to `dir` (which must not exist) and lets
+   * the VM go on. Clones of it start through the same fast path as a baked
+   * snapshot: `Snapshot.open(dir)`, then `start()` or `pool()`. The guest is
+   * paused while its memory is saved: about a second per GiB in use.
+   */
+  async snapshot(dir: string): Promise<Snapshot> {
+    this.#ensureRunning();
+    return snapshotVm(this, this.#parts, this.#origin ?? scratchOrigin, dir);
+  }
+
+  /** @internal What a snapshot of this VM records about where it came from. */
+  setOrigin(origin: VmOrigin): void {
+    this.#origin = origin;
+  }
+
+  /** @internal */
+  get origin(): VmOrigin | undefined {
+    return this.#origin;
+  }
+
+  /** @internal */
+  get machine(): RunningMachine {
+    return this.#parts;
+  }
+
+  /**
+   * Closes the exposed ports, hands the machine to `save` (which pauses it
+   * and writes its state), then stops it: the end of a baked VM.
+   * @internal
+   */
+  freeze(save: (machine: RunningMachine) => Promise<void>): Promise<void> {
+    this.#ensureRunning();
+    this.#stopping = this.#shutdown(save);
+    return this.#stopping;
+  }
+
   /** @internal */
   attachWorkload(workload: WorkloadHandle): void {
     this.#workload = workload;
@@ -302,11 +358,15 @@ export class Vm {
     }
   }
 
-  async #shutdown(): Promise<void> {
+  async #shutdown(save?: (machine: RunningMachine) => Promise<void>): Promise<void> {
     await Promise.all([...this.#exposed].map((exposed) => exposed.close()));
-    await stopMachine(this.#parts);
-    for (const cleanup of this.#cleanups.reverse()) await cleanup();
-    this.#log("stopped");
+    try {
+      if (save) await save(this.#parts);
+    } finally {
+      await stopMachine(this.#parts);
+      for (const cleanup of this.#cleanups.reverse()) await cleanup();
+      this.#log("stopped");
+    }
   }
 }
 

@@ -185,13 +185,7 @@ function sleepMs(ms: number): Promise<undefined> {
 export async function stopMachine(machine: RunningMachine): Promise<void> {
   const { qemu, qmp, agent, dir } = machine;
   agent.close();
-  if (!qemu.hasExited) {
-    // A scratch VM has nothing to flush, so quitting is immediate and safe.
-    await qmp.execute("quit", undefined, { timeoutMs: 2_000 }).catch(() => {});
-    const quit = await Promise.race([qemu.exited, sleepMs(3_000)]);
-    if (!quit) await qemu.kill();
-  }
-  qmp.close();
+  await quit(qemu, qmp);
   await rm(dir, { recursive: true, force: true });
 }
 
@@ -232,9 +226,17 @@ export async function startMonitor(
 }
 
 export async function stopMonitor(monitor: PausedMonitor): Promise<void> {
-  await monitor.qmp.execute("quit", undefined, { timeoutMs: 2_000 }).catch(() => {});
-  const quit = await Promise.race([monitor.qemu.exited, sleepMs(3_000)]);
-  if (!quit) await monitor.qemu.kill();
-  monitor.qmp.close();
+  await quit(monitor.qemu, monitor.qmp);
   await rm(monitor.dir, { recursive: true, force: true });
+}
+
+/** QMP `quit`, SIGKILL if QEMU is still there 3 s later, then close the monitor. */
+async function quit(qemu: QemuProcess, qmp: QmpClient): Promise<void> {
+  if (!qemu.hasExited) {
+    // Disks are qcow2 overlays QEMU flushes on quit; nothing else needs care.
+    await qmp.execute("quit", undefined, { timeoutMs: 2_000 }).catch(() => {});
+    const gone = await Promise.race([qemu.exited, sleepMs(3_000)]);
+    if (!gone) await qemu.kill();
+  }
+  qmp.close();
 }

@@ -1,19 +1,18 @@
-import { execFile } from "node:child_process";
 import { rm } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import type { BootOptions } from "../boot-options.js";
 import { hostGuestArch } from "../engine/guest-arch.js";
-import { findQemu } from "../engine/qemu-binary.js";
+import type { MemoryFile } from "../engine/machine.js";
+import { createOverlay } from "../engine/qemu-img.js";
 import { SupermachineError } from "../errors.js";
 import { type OciImageConfig, type PullOptions, pullImage } from "../oci/index.js";
+import { type BakeOptions, bakeImage } from "../snapshot/bake.js";
+import type { Snapshot } from "../snapshot/snapshot.js";
 import { createRunDir } from "../util/run-dir.js";
 import { Vm } from "../vm.js";
 import { type LayerBlob, rootfsFor } from "./rootfs.js";
 import { resolveWorkload, type WorkloadOverrides } from "./workload.js";
 import { WorkloadHandle } from "./workload-handle.js";
-
-const run = promisify(execFile);
 
 export type ImagePullOptions = Omit<PullOptions, "arch" | "store" | "retry">;
 
@@ -66,6 +65,11 @@ export class Image {
     return new Image(pulled);
   }
 
+  /** The image's ExposedPorts that are TCP, as numbers. */
+  get exposedPorts(): number[] {
+    return exposedTcpPorts(this.config);
+  }
+
   /**
    * Builds the image's root filesystem now (once per manifest digest; later
    * calls and starts reuse it) and returns its path. `start()` does this by
@@ -80,19 +84,69 @@ export class Image {
     const base = await this.prepare(options);
 
     const dir = await createRunDir("sm-disk-");
-    let vm: Vm | undefined;
     try {
-      const overlay = await createOverlay(dir, base);
-      vm = await Vm.boot({
+      const overlay = join(dir, "rootfs.qcow2");
+      await createOverlay(hostGuestArch(), overlay, base, "raw");
+      const cleanup = () => rm(dir, { recursive: true, force: true });
+      return await this.launch(options, { disk: overlay, base, cleanup });
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /**
+   * Bakes a snapshot of this image with its service ready; see `bakeImage`.
+   */
+  bake(options: BakeOptions = {}): Promise<Snapshot> {
+    return bakeImage(this, options);
+  }
+
+  /**
+   * Pulls `reference` (unless given an `Image`) and bakes a snapshot of it:
+   * boot, start the workload, wait until ready, run `setup`, freeze. The
+   * snapshot is cached by everything that decides its content, so the next
+   * call returns it at once.
+   *
+   * @example
+   * const snap = await Image.bake("postgres:15", {
+   *   env: { POSTGRES_PASSWORD: "pw" },
+   *   ports: [5432],
+   *   waitFor: wait.forLog(/ready to accept connections/, 2),
+   * });
+   */
+  static async bake(
+    reference: string | Image,
+    options: BakeOptions & { pull?: ImagePullOptions } = {},
+  ): Promise<Snapshot> {
+    const image =
+      typeof reference === "string" ? await Image.pull(reference, options.pull) : reference;
+    return image.bake(options);
+  }
+
+  /**
+   * Boots the image on `machine.disk` (a qcow2 whose chain ends in the
+   * image's base) and starts its workload. `start` and bakes share it.
+   * @internal
+   */
+  async launch(options: StartOptions, machine: LaunchMachine): Promise<Vm> {
+    const vm = await Vm.boot(
+      {
         memoryMib: options.memoryMib,
         vcpus: options.vcpus,
         bootTimeoutMs: options.bootTimeoutMs,
         graceSeconds: options.graceSeconds,
         hostname: options.hostname,
-        disks: [{ path: overlay, format: "qcow2" }],
+        disks: [{ path: machine.disk, format: "qcow2" }],
         kernelArgs: ["supermachine.root=/dev/vda"],
-      });
-      vm.onStopped(() => rm(dir, { recursive: true, force: true }));
+      },
+      { memoryFile: machine.memoryFile },
+    ).catch(async (error) => {
+      await machine.cleanup?.();
+      throw error;
+    });
+    if (machine.cleanup) vm.onStopped(machine.cleanup);
+    try {
       checkRoot(vm);
 
       const workload = resolveWorkload(this.config, options, options.hostname ?? "supermachine");
@@ -100,19 +154,39 @@ export class Image {
         { op: "startWorkload", ...workload },
         { inbound: [], outbound: [] },
       );
-      const { pid } = await started.result;
-      const stopSignal = (this.config.stopSignal || "SIGTERM") as NodeJS.Signals;
-      vm.attachWorkload(new WorkloadHandle(vm, Number(pid), stopSignal));
+      const pid = Number((await started.result).pid);
+      const stopSignal = this.config.stopSignal || "SIGTERM";
+      vm.attachWorkload(new WorkloadHandle(vm, pid, stopSignal as NodeJS.Signals));
       vm.setExecDefaults({ user: workload.user, cwd: workload.cwd });
 
-      for (const port of options.ports ?? exposedTcpPorts(this.config)) await vm.exposeTcp(port);
+      const ports = options.ports ?? this.exposedPorts;
+      vm.setOrigin({
+        image: { reference: this.reference, manifestDigest: this.digest },
+        base: machine.base,
+        workload: { pid, argv: workload.argv, user: workload.user, cwd: workload.cwd, stopSignal },
+        ports,
+        wait: null,
+        setupKey: null,
+        key: null,
+      });
+      for (const port of ports) await vm.exposeTcp(port);
       return vm;
     } catch (error) {
-      if (vm) await vm.stop();
-      else await rm(dir, { recursive: true, force: true });
+      await vm.stop();
       throw error;
     }
   }
+}
+
+/** The disk and memory an image VM runs on. */
+export interface LaunchMachine {
+  /** A qcow2 the VM writes, over `base`. */
+  disk: string;
+  /** The image's raw root filesystem. */
+  base: string;
+  memoryFile?: MemoryFile;
+  /** Runs after the VM stopped, or if it fails to start. */
+  cleanup?: () => Promise<void>;
 }
 
 function exposedTcpPorts(config: OciImageConfig): number[] {
@@ -120,15 +194,6 @@ function exposedTcpPorts(config: OciImageConfig): number[] {
     .filter((entry) => !entry.endsWith("/udp"))
     .map((entry) => Number.parseInt(entry, 10))
     .filter((port) => port > 0 && port < 65536);
-}
-
-/** A per-VM copy-on-write qcow2 over the read-only base, deleted on stop. */
-async function createOverlay(dir: string, base: string): Promise<string> {
-  const qemu = await findQemu(hostGuestArch());
-  const qemuImg = join(dirname(qemu.path), "qemu-img");
-  const overlay = join(dir, "rootfs.qcow2");
-  await run(qemuImg, ["create", "-q", "-f", "qcow2", "-F", "raw", "-b", base, overlay]);
-  return overlay;
 }
 
 function checkRoot(vm: Vm): void {
