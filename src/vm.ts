@@ -56,7 +56,6 @@ export class Vm {
   readonly #parts: RunningMachine;
   readonly #exposed = new Set<ExposedPort>();
   readonly #ports = new Map<number, ExposedPort>();
-  #cleanups: (() => Promise<void>)[] = [];
   #workload: WorkloadHandle | undefined;
   #execDefaults: { user: string; cwd: string } | undefined;
   readonly #log: ReturnType<typeof debugFor>;
@@ -339,14 +338,6 @@ export class Vm {
     return this.#open(request, layout);
   }
 
-  /**
-   * Runs `cleanup` after QEMU has stopped (e.g. to delete a disk overlay).
-   * @internal
-   */
-  onStopped(cleanup: () => Promise<void>): void {
-    this.#cleanups.push(cleanup);
-  }
-
   #open(request: Record<string, unknown>, layout: StreamLayout) {
     this.#ensureRunning();
     return this.#parts.agent.open(request, layout);
@@ -364,7 +355,6 @@ export class Vm {
       if (save) await save(this.#parts);
     } finally {
       await stopMachine(this.#parts);
-      for (const cleanup of this.#cleanups.reverse()) await cleanup();
       this.#log("stopped");
     }
   }

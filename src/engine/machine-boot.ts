@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentClient, type HelloAck } from "../agent/agent-client.js";
@@ -95,6 +96,7 @@ export async function startMachine(
     parts.spec = spec;
     const qemu = await QemuProcess.spawn(binary.path, qemuArgs(spec), id);
     parts.qemu = qemu;
+    removeOnExit(qemu, dir);
     const steps = connectAll(parts, qemu, extras.restore);
     await withBootDeadline(qemu, options.bootTimeoutMs, accel, steps);
     const how = extras.restore ? "restored" : "booted";
@@ -216,6 +218,7 @@ export async function startMonitor(
   let qemu: QemuProcess | undefined;
   try {
     qemu = await QemuProcess.spawn(binary.path, args, scope);
+    removeOnExit(qemu, dir);
     const socket = await qemu.connectSocket(qmpSocket, Date.now() + 30_000, "its QMP socket");
     return { dir, qemu, qmp: await QmpClient.over(socket, { timeoutMs: 30_000, scope }) };
   } catch (error) {
@@ -239,4 +242,34 @@ async function quit(qemu: QemuProcess, qmp: QmpClient): Promise<void> {
     if (!gone) await qemu.kill();
   }
   qmp.close();
+}
+
+const running = new Map<QemuProcess, string>();
+
+/**
+ * When this process exits with machines still running (a test worker that
+ * ends without stopping its VMs), kill them and remove their run directories
+ * then and there: only synchronous work is possible in an `exit` handler.
+ * A process killed outright has its QEMU killed by the kernel instead
+ * (`--pdeathsig`) and its directories swept by the next process.
+ */
+function removeOnExit(qemu: QemuProcess, dir: string): void {
+  if (running.size === 0) process.once("exit", removeRunning);
+  running.set(qemu, dir);
+  qemu.exited.then(() => {
+    running.delete(qemu);
+    if (running.size === 0) process.off("exit", removeRunning);
+  });
+}
+
+/**
+ * Kills every machine this process started and removes their run
+ * directories, synchronously: for when this process must not keep VMs, e.g.
+ * a test worker whose runner died.
+ */
+export function removeRunning(): void {
+  for (const [qemu, dir] of running) {
+    qemu.killNow();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -105,6 +105,11 @@ export class QemuProcess {
     return new SupermachineError("QEMU_EXITED", `QEMU exited with ${how} ${when}${detail}`);
   }
 
+  /** SIGKILL without waiting: for `exit` handlers, which cannot wait. */
+  killNow(): void {
+    if (!this.#exit) this.#child.kill("SIGKILL");
+  }
+
   /** SIGKILL, then wait for the exit. Safe to call more than once. */
   async kill(): Promise<QemuExit> {
     if (!this.#exit) this.#child.kill("SIGKILL");

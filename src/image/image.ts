@@ -1,4 +1,3 @@
-import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { BootOptions } from "../boot-options.js";
 import { hostGuestArch } from "../engine/guest-arch.js";
@@ -8,7 +7,6 @@ import { SupermachineError } from "../errors.js";
 import { type OciImageConfig, type PullOptions, pullImage } from "../oci/index.js";
 import { type BakeOptions, bakeImage } from "../snapshot/bake.js";
 import type { Snapshot } from "../snapshot/snapshot.js";
-import { createRunDir } from "../util/run-dir.js";
 import { Vm } from "../vm.js";
 import { type LayerBlob, rootfsFor } from "./rootfs.js";
 import { resolveWorkload, type WorkloadOverrides } from "./workload.js";
@@ -81,18 +79,7 @@ export class Image {
   }
 
   async start(options: StartOptions = {}): Promise<Vm> {
-    const base = await this.prepare(options);
-
-    const dir = await createRunDir("sm-disk-");
-    try {
-      const overlay = join(dir, "rootfs.qcow2");
-      await createOverlay(hostGuestArch(), overlay, base, "raw");
-      const cleanup = () => rm(dir, { recursive: true, force: true });
-      return await this.launch(options, { disk: overlay, base, cleanup });
-    } catch (error) {
-      await rm(dir, { recursive: true, force: true });
-      throw error;
-    }
+    return this.launch(options, { base: await this.prepare(options) });
   }
 
   /**
@@ -137,15 +124,19 @@ export class Image {
         bootTimeoutMs: options.bootTimeoutMs,
         graceSeconds: options.graceSeconds,
         hostname: options.hostname,
-        disks: [{ path: machine.disk, format: "qcow2" }],
         kernelArgs: ["supermachine.root=/dev/vda"],
       },
-      { memoryFile: machine.memoryFile },
-    ).catch(async (error) => {
-      await machine.cleanup?.();
-      throw error;
-    });
-    if (machine.cleanup) vm.onStopped(machine.cleanup);
+      {
+        memoryFile: machine.memoryFile,
+        // By default a per-VM copy-on-write qcow2 over the read-only base, in
+        // the VM's run directory, so it goes when the VM does.
+        disksIn: async (runDir) => {
+          const disk = machine.disk ?? join(runDir, "rootfs.qcow2");
+          if (!machine.disk) await createOverlay(hostGuestArch(), disk, machine.base, "raw");
+          return [{ path: disk, format: "qcow2" }];
+        },
+      },
+    );
     try {
       checkRoot(vm);
 
@@ -180,13 +171,11 @@ export class Image {
 
 /** The disk and memory an image VM runs on. */
 export interface LaunchMachine {
-  /** A qcow2 the VM writes, over `base`. */
-  disk: string;
   /** The image's raw root filesystem. */
   base: string;
+  /** A qcow2 over `base` for the VM to write; default a new one per VM. */
+  disk?: string;
   memoryFile?: MemoryFile;
-  /** Runs after the VM stopped, or if it fails to start. */
-  cleanup?: () => Promise<void>;
 }
 
 function exposedTcpPorts(config: OciImageConfig): number[] {

@@ -5,6 +5,7 @@ import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { invalidArgument, SupermachineError } from "../errors.js";
 import { debugFor } from "../util/debug.js";
+import { isAlive } from "../util/process-alive.js";
 
 // The lock is an efficiency measure, not what keeps the snapshot store
 // consistent: the baker renames its finished snapshot directory into place
@@ -186,16 +187,6 @@ function isStale(state: LockFileState): boolean {
   // well be alive, so its lock is only ever waited for.
   if (state.holder.hostname !== hostname()) return false;
   return !isAlive(state.holder.pid);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive, but another user's.
-    return errorCode(error) === "EPERM";
-  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readdir, rm } from "node:fs/promises";
+import { readdir, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { PROTOCOL_VERSION } from "../agent/agent-client.js";
 import { resolveBootOptions } from "../boot-options.js";
@@ -12,6 +12,7 @@ import { invalidArgument, SupermachineError } from "../errors.js";
 import type { Image, StartOptions } from "../image/image.js";
 import { cacheDir } from "../util/cache-dir.js";
 import { debugFor } from "../util/debug.js";
+import { isAlive } from "../util/process-alive.js";
 import type { Vm } from "../vm.js";
 import { forAll } from "../wait/all-wait.js";
 import { forPort } from "../wait/port-wait.js";
@@ -43,6 +44,19 @@ export interface BakeOptions extends StartOptions {
   setupKey?: string;
   /** Where the snapshot lives. Default: the user cache, named by the key. */
   dir?: string;
+  /** Told each step of the bake as it ends, for progress output. */
+  onProgress?: (progress: BakeProgress) => void;
+}
+
+/**
+ * One finished step of a bake; `cached` means no bake was needed. (`pull`
+ * is reported by callers that pull first, such as the test integrations.)
+ */
+export interface BakeProgress {
+  step: "pull" | "cached" | "rootfs" | "boot" | "ready" | "setup" | "snapshot";
+  ms: number;
+  /** rootfs: the root filesystem's size; snapshot: the guest RAM it holds. */
+  bytes?: number;
 }
 
 /**
@@ -56,15 +70,20 @@ export async function bakeImage(image: Image, options: BakeOptions): Promise<Sna
   const key = await bakeKey(image, options, waitFor, setupKey);
   const target = resolve(options.dir ?? join(cacheDir(), "snapshots", key.slice(7, 39)));
 
+  const started = Date.now();
+  const cached = (snapshot: Snapshot) => {
+    options.onProgress?.({ step: "cached", ms: Date.now() - started });
+    return snapshot;
+  };
   const ready = await openBaked(target, key);
-  if (ready) return ready;
+  if (ready) return cached(ready);
 
   const lock = await acquireBakeLock(`${target}.lock`, {
     onWait: (holder) => log("waiting for pid %d, which is baking %s", holder.pid, target),
   });
   try {
     const baked = await openBaked(target, key);
-    if (baked) return baked;
+    if (baked) return cached(baked);
     await removeAbandoned(target);
     await bakeInto(target, image, options, { key, waitFor, setupKey });
     return await Snapshot.open(target);
@@ -81,18 +100,24 @@ interface BakePlan {
 
 /** Boot on a disk and memory file inside the snapshot, wait, set up, freeze. */
 async function bakeInto(target: string, image: Image, options: BakeOptions, plan: BakePlan) {
-  const started = Date.now();
+  const step = stepTimer(options.onProgress);
   const base = await image.prepare(options);
+  step("rootfs", (await stat(base)).size);
   const writer = await SnapshotWriter.create(target, hostGuestArch());
   try {
     const baseInside = await writer.addBase(base);
     const disk = await writer.createDisk();
     const memoryFile = { path: writer.path(MEMORY_FILE), shared: true };
     const vm = await image.launch(options, { disk, base: baseInside, memoryFile });
+    step("boot");
 
     try {
       await plan.waitFor?.waitUntilReady(vm);
-      await options.setup?.(vm);
+      step("ready");
+      if (options.setup) {
+        await options.setup(vm);
+        step("setup");
+      }
     } catch (error) {
       await vm.stop();
       throw error;
@@ -109,11 +134,28 @@ async function bakeInto(target: string, image: Image, options: BakeOptions, plan
       saveState(running.qmp, writer.path(STATE_FILE), { ignoreShared: true }),
     );
     await writer.commit(await manifestFor(machine, origin, writer));
-    log("baked %s in %d ms", image.reference, Date.now() - started);
+    step("snapshot", await allocatedBytes(join(target, MEMORY_FILE)));
+    log("baked %s", image.reference);
   } catch (error) {
     await writer.abandon();
     throw error;
   }
+}
+
+/** Reports each step with the time since the previous one. */
+function stepTimer(onProgress: BakeOptions["onProgress"]) {
+  let last = Date.now();
+  return (step: BakeProgress["step"], bytes?: number) => {
+    const now = Date.now();
+    onProgress?.({ step, ms: now - last, ...(bytes === undefined ? {} : { bytes }) });
+    last = now;
+  };
+}
+
+/** The bytes a sparse file really occupies: the guest RAM the snapshot holds. */
+async function allocatedBytes(path: string): Promise<number> {
+  const info = await stat(path);
+  return info.blocks * 512;
 }
 
 /** The snapshot at `target` if it is complete and baked with `key`. */
@@ -142,15 +184,6 @@ async function removeAbandoned(target: string): Promise<void> {
     if (Number.isNaN(pid) || isAlive(pid)) continue;
     log("removing %s, left by pid %d", name, pid);
     await rm(join(dirname(target), name), { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

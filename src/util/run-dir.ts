@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { debugFor } from "./debug.js";
+import { isAlive } from "./process-alive.js";
 
 const log = debugFor("cleanup");
 const OWNER_FILE = "owner.pid";
@@ -12,7 +13,7 @@ let swept: Promise<void> | undefined;
  * pid of this process. Unix socket paths are limited to about 100 bytes, so
  * it lives directly under the temp directory with a short name.
  */
-export async function createRunDir(prefix: "sm-" | "sm-disk-"): Promise<string> {
+export async function createRunDir(prefix: "sm-"): Promise<string> {
   swept ??= sweepStaleRunDirs().catch((error) => log("sweep failed: %O", error));
   await swept;
   const dir = await mkdtemp(join(tmpdir(), prefix));
@@ -38,15 +39,5 @@ export async function sweepStaleRunDirs(): Promise<void> {
     if (owner === undefined || Number.isNaN(owner) || isAlive(owner)) continue;
     log("removing %s, left by pid %d", dir, owner);
     await rm(dir, { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive, but someone else's.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -1,8 +1,9 @@
-import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
 import { expect, test } from "vitest";
 import { SupermachineError, Vm } from "../../src/index.js";
 import { sweepStaleRunDirs } from "../../src/util/run-dir.js";
@@ -111,3 +112,11 @@ function isRunning(pid: number): boolean {
 function socketDirs(): string[] {
   return readdirSync(tmpdir()).filter((name) => name.startsWith("sm-"));
 }
+
+test("a process that exits without stopping its VM leaves no QEMU or run directory", async () => {
+  const exiting = join(import.meta.dirname, "..", "fixtures", "boot-and-exit.ts");
+  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", exiting]);
+  const { pid, dir } = JSON.parse(stdout.trim());
+  expect(isRunning(pid)).toBe(false);
+  expect(existsSync(dir)).toBe(false);
+});
