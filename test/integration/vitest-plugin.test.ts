@@ -27,9 +27,10 @@ function projectEnv(extra: Record<string, string> = {}) {
 }
 
 /** Runs the project; resolves with its exit code and output, failing or not. */
-async function runProject(tests: string) {
+async function runProject(tests: string, args: string[] = []) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [vitest, "run", "--config", config], {
+    const argv = [vitest, "run", "--config", config, ...args];
+    const { stdout, stderr } = await run(process.execPath, argv, {
       env: projectEnv({ PROJECT_TESTS: tests }),
       timeout: 300_000,
     });
@@ -50,6 +51,12 @@ test("scope 'test' gives each test its own VM, 'file' one per file; a rerun bake
   expect(second.output).not.toMatch(/baked in/);
   expect(second.output).toMatch(/Tests\s+4 passed/);
   expect(second.code).toBe(0);
+});
+
+test("the fixtures work the same in the threads pool", async () => {
+  const { code, output } = await runProject("scope.test.ts", ["--pool", "threads"]);
+  expect(output).toMatch(/Tests\s+4 passed/);
+  expect(code).toBe(0);
 });
 
 test("a failing test shows the last lines of its VM's output", async () => {
