@@ -46,3 +46,16 @@ export async function* sized(response: Response, descriptor: Descriptor | undefi
     throw new TransientError(`body ended after ${received} of ${descriptor.size} bytes`);
   }
 }
+
+/** Passes chunks through, telling `onBytes` the running total. */
+export async function* counted(
+  source: AsyncIterable<Uint8Array>,
+  onBytes: (received: number) => void,
+): AsyncGenerator<Uint8Array> {
+  let received = 0;
+  for await (const chunk of source) {
+    received += chunk.length;
+    onBytes(received);
+    yield chunk;
+  }
+}

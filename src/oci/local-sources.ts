@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { GuestArch } from "../engine/guest-arch.js";
 import { SupermachineError } from "../errors.js";
+import { counted } from "./body.js";
 import type { ContentStore } from "./content-store.js";
 import { loadDockerArchive } from "./docker-archive.js";
 import { parseImageConfig } from "./image-config.js";
@@ -10,19 +11,24 @@ import type { ImageRecord } from "./image-record.js";
 import { type Descriptor, parseManifest } from "./manifest.js";
 import { OCI_INDEX } from "./media-types.js";
 import { selectPlatform } from "./platform.js";
+import type { PullOptions } from "./pull.js";
 import { checkImage, imageFromStore, type PulledImage } from "./pulled-image.js";
 import type { ImageSource } from "./reference.js";
 
 const REF_NAME = "org.opencontainers.image.ref.name";
 
-/** Copies an image from an OCI layout directory or `docker save` archive into the store. */
+/**
+ * Copies an image from an OCI layout directory or `docker save` archive into
+ * the store. `onProgress` hears of an OCI layout's layers only.
+ */
 export function loadLocalSource(
   source: Exclude<ImageSource, { kind: "registry" }>,
   store: ContentStore,
   arch: GuestArch,
+  onProgress?: PullOptions["onProgress"],
 ): Promise<PulledImage> {
   return source.kind === "oci-layout"
-    ? loadOciLayout(source.path, source.tag, store, arch)
+    ? loadOciLayout(source.path, source.tag, store, arch, onProgress)
     : loadDockerArchive(source.path, store, arch);
 }
 
@@ -31,6 +37,7 @@ async function loadOciLayout(
   tag: string | undefined,
   store: ContentStore,
   arch: GuestArch,
+  onProgress: PullOptions["onProgress"],
 ) {
   const name = `oci:${dir}${tag ? `:${tag}` : ""}`;
   const layout = await readFile(join(dir, "oci-layout"), "utf8").catch(() => undefined);
@@ -58,7 +65,7 @@ async function loadOciLayout(
 
   const config = parseImageConfig(await copyBlob(store, dir, manifest.config, name), name);
   const platform = checkImage(manifest.layers, config, arch, name);
-  for (const layer of manifest.layers) await copyBlob(store, dir, layer, name, false);
+  for (const layer of manifest.layers) await copyBlob(store, dir, layer, name, false, onProgress);
   const record: ImageRecord = {
     reference: name,
     ...(indexDigest ? { indexDigest } : {}),
@@ -106,13 +113,21 @@ async function copyBlob(
   d: Descriptor,
   name: string,
   read = true,
+  onProgress?: PullOptions["onProgress"],
 ) {
-  if (!(await store.has(d.digest))) {
-    const path = join(dir, "blobs", "sha256", d.digest.replace(/^sha256:/, ""));
+  const { digest, size } = d;
+  if (await store.has(digest)) {
+    onProgress?.({ digest, size, received: size, status: "cached" });
+  } else {
+    const path = join(dir, "blobs", "sha256", digest.replace(/^sha256:/, ""));
     try {
       const fix = "The layout is corrupt; copy the image into it again.";
       const what = `A blob of ${name}`;
-      await store.ingest(createReadStream(path), { digest: d.digest, what, fix });
+      const source = counted(createReadStream(path), (received) =>
+        onProgress?.({ digest, size, received, status: "downloading" }),
+      );
+      await store.ingest(source, { digest, what, fix });
+      onProgress?.({ digest, size, received: size, status: "done" });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
       throw new SupermachineError("INVALID_IMAGE", `${name} lacks blob ${d.digest}.`, {

@@ -25,6 +25,19 @@ export interface PullOptions {
   retry?: Partial<RetryPolicy>;
   /** Defaults to the store under `cacheDir()`. */
   store?: ContentStore;
+  /** Told as each layer's bytes arrive, for progress output. */
+  onProgress?: (progress: LayerProgress) => void;
+}
+
+/** How far one layer of a pull has come. */
+export interface LayerProgress {
+  digest: string;
+  /** The layer's size from the manifest. */
+  size: number;
+  /** Bytes stored so far; starts again at 0 when a download is retried. */
+  received: number;
+  /** `cached`: it was in the store already; `done`: downloaded and verified. */
+  status: "cached" | "downloading" | "done";
 }
 
 // Layers download a few at a time: enough to hide latency, few enough not to
@@ -51,15 +64,19 @@ export async function pullImage(ref: string, options: PullOptions): Promise<Pull
   }
   const source = parseImageSource(ref);
   const store = options.store ?? new ContentStore();
-  if (source.kind !== "registry") return loadLocalSource(source, store, options.arch);
+  if (source.kind !== "registry") {
+    return loadLocalSource(source, store, options.arch, options.onProgress);
+  }
 
   const reference = source.reference;
   const name = formatReference(reference);
   if (reference.digest) {
     const cached = await fromStore(store, name, reference.digest, options.arch);
-    if (cached) return cached;
+    if (cached) return reportCached(cached, options.onProgress);
   }
-  if (options.offline) return offlineImage(store, name, options.arch);
+  if (options.offline) {
+    return reportCached(await offlineImage(store, name, options.arch), options.onProgress);
+  }
 
   const client = new RegistryClient(reference, {
     credentials: options.credentials ?? (await readDockerCredentials(reference.registry)),
@@ -73,9 +90,18 @@ export async function pullImage(ref: string, options: PullOptions): Promise<Pull
     // fetching by digest then verifies the manifest bytes too.
     target = await client.resolveTag(reference.tag ?? "latest");
     const cached = target && (await fromStore(store, name, target, options.arch));
-    if (cached) return cached;
+    if (cached) return reportCached(cached, options.onProgress);
   }
-  return download(client, store, target ?? reference.tag ?? "latest", name, options.arch);
+  const tagOrDigest = target ?? reference.tag ?? "latest";
+  return download(client, store, tagOrDigest, name, options.arch, options.onProgress);
+}
+
+/** An image the store had whole: its layers are reported as found there. */
+function reportCached(image: PulledImage, onProgress: PullOptions["onProgress"]): PulledImage {
+  for (const { digest, size } of image.layers) {
+    onProgress?.({ digest, size, received: size, status: "cached" });
+  }
+  return image;
 }
 
 async function download(
@@ -84,6 +110,7 @@ async function download(
   tagOrDigest: string,
   name: string,
   arch: GuestArch,
+  onProgress: PullOptions["onProgress"],
 ): Promise<PulledImage> {
   let fetched = await client.fetchManifest(tagOrDigest);
   await store.ingest(fetched.bytes);
@@ -104,7 +131,7 @@ async function download(
   const config = parseImageConfig(await store.readBlob(manifest.config.digest), name);
   const platform = checkImage(manifest.layers, config, arch, name);
   const layers = manifest.layers;
-  await forEachLimited(layers, LAYER_CONCURRENCY, (l) => client.downloadBlob(l, store));
+  await forEachLimited(layers, LAYER_CONCURRENCY, (l) => client.downloadBlob(l, store, onProgress));
 
   const record: ImageRecord = {
     reference: name,

@@ -2,11 +2,12 @@ import { createHash } from "node:crypto";
 import { SupermachineError } from "../errors.js";
 import { debugFor } from "../util/debug.js";
 import { type AuthContext, authorize, refused } from "./auth.js";
-import { readBody, sized } from "./body.js";
+import { counted, readBody, sized } from "./body.js";
 import type { ContentStore } from "./content-store.js";
 import type { Credentials } from "./docker-config.js";
 import type { Descriptor } from "./manifest.js";
 import { MANIFEST_ACCEPT } from "./media-types.js";
+import type { LayerProgress } from "./pull.js";
 import { apiHost, formatReference, type ImageReference } from "./reference.js";
 import {
   parseRetryAfter,
@@ -94,19 +95,33 @@ export class RegistryClient {
     });
   }
 
-  /** Downloads a blob into the store, verified, unless it is already there. */
-  async downloadBlob(descriptor: Descriptor, store: ContentStore): Promise<string> {
-    if (await store.has(descriptor.digest)) return store.blobPath(descriptor.digest);
-    await this.#retrying(`download blob ${descriptor.digest}`, async () => {
-      const response = await this.#request("GET", `/blobs/${descriptor.digest}`);
-      const body = sized(response, descriptor);
+  /**
+   * Downloads a blob into the store, verified, unless it is already there,
+   * telling `onProgress` as its bytes arrive.
+   */
+  async downloadBlob(
+    descriptor: Descriptor,
+    store: ContentStore,
+    onProgress?: (progress: LayerProgress) => void,
+  ): Promise<string> {
+    const { digest, size } = descriptor;
+    if (await store.has(digest)) {
+      onProgress?.({ digest, size, received: size, status: "cached" });
+      return store.blobPath(digest);
+    }
+    await this.#retrying(`download blob ${digest}`, async () => {
+      const response = await this.#request("GET", `/blobs/${digest}`);
+      const body = counted(sized(response, descriptor), (received) =>
+        onProgress?.({ digest, size, received, status: "downloading" }),
+      );
       await store.ingest(body, {
-        digest: descriptor.digest,
+        digest,
         what: `A blob of ${this.#name()}`,
         fix: "The registry, or a proxy in between, served corrupt data; try again later.",
       });
     });
-    return store.blobPath(descriptor.digest);
+    onProgress?.({ digest, size, received: size, status: "done" });
+    return store.blobPath(digest);
   }
 
   #retrying<T>(what: string, operation: () => Promise<T>): Promise<T> {
