@@ -62,9 +62,12 @@ async function askVersion(path: string): Promise<string> {
   try {
     ({ stdout } = await run(path, ["--version"], { timeout: 10_000 }));
   } catch (cause) {
-    throw new SupermachineError("QEMU_NOT_FOUND", `${path} --version failed; is it QEMU?`, {
-      cause,
-    });
+    const missing = (cause as NodeJS.ErrnoException).code === "ENOENT";
+    const problem = missing ? "does not exist." : "--version failed; is it QEMU?";
+    const fix = process.env.SUPERMACHINE_QEMU
+      ? " Point SUPERMACHINE_QEMU at qemu-system-<arch>, or unset it to search PATH."
+      : "";
+    throw new SupermachineError("QEMU_NOT_FOUND", `${path} ${problem}${fix}`, { cause });
   }
   const version = /version (\d+\.\d+(?:\.\d+)?)/.exec(stdout)?.[1];
   if (!version) {
