@@ -99,6 +99,18 @@ export class ContentStore {
     }
   }
 
+  /**
+   * Forgets the image recorded under `reference` (normalised, as in its
+   * record). Its blobs stay until `gc()` finds nothing else refers to them.
+   * Returns false when no such record exists.
+   */
+  async removeImage(reference: string): Promise<boolean> {
+    return unlink(this.#recordPath(reference)).then(
+      () => true,
+      () => false,
+    );
+  }
+
   async listImages(): Promise<ImageRecord[]> {
     const names = await readdir(join(this.root, "images")).catch(() => []);
     const records = await Promise.all(
