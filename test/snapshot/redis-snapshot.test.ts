@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { Image, Snapshot, type Vm } from "../../src/index.js";
+import { Image, Snapshot, type Vm, wait } from "../../src/index.js";
 import { eventually } from "../support/eventually.js";
 import { isRunning, processesMentioning } from "../support/processes.js";
 import { registryWith, type TestRegistry } from "../support/test-images.js";
@@ -28,7 +28,14 @@ let snap: Snapshot;
 beforeAll(async () => {
   registry = await registryWith(["redis"]);
   work = await mkdtemp(join(tmpdir(), "redis-snapshot-"));
-  snap = await Image.bake(registry.ref("redis"), { ports: [6379], dir: join(work, "redis") });
+  // Redis logs "Ready" just after it starts listening: waiting for the line
+  // as well as the port puts it in the snapshot's logs for certain.
+  const ready = wait.forAll([wait.forPort(6379), wait.forLog(/Ready to accept connections/)]);
+  snap = await Image.bake(registry.ref("redis"), {
+    ports: [6379],
+    waitFor: ready,
+    dir: join(work, "redis"),
+  });
 });
 
 afterAll(async () => {
