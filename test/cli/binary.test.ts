@@ -1,6 +1,8 @@
 // The real binary on command lines that need no VM: help, usage errors, and
 // failures that must be one clear line with a non-zero exit code.
-import { mkdir, symlink } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { COMMANDS } from "../../src/cli/cli.js";
@@ -149,4 +151,29 @@ test("listings are empty JSON arrays on an empty state directory", async () => {
   expect(JSON.parse(ps.stdout)).toEqual([]);
   const quiet = await runCli(["ps", "-q"], env);
   expect(quiet.stdout).toBe("");
+});
+
+test("ps drops the entry of a VM whose owner process is gone", async () => {
+  const dead = spawnSync("true").pid;
+  const dir = join(state.path, "vms", "0badc0ffee00");
+  await mkdir(dir, { recursive: true });
+  const record = {
+    id: "0badc0ffee00",
+    pid: dead,
+    qemuPid: null,
+    source: "redis",
+    kind: "image",
+    image: "docker.io/library/redis:latest",
+    ports: [],
+    command: null,
+    detached: true,
+    removeOnExit: false,
+    status: "running",
+    exit: null,
+    createdAt: new Date().toISOString(),
+  };
+  await writeFile(join(dir, "state.json"), JSON.stringify(record));
+  const result = await runCli(["ps", "--json"], env);
+  expect(JSON.parse(result.stdout)).toEqual([]);
+  expect(existsSync(dir)).toBe(false);
 });

@@ -149,6 +149,14 @@ test("bake, then run -d NAME restores the snapshot; exec, exec -t, logs and stop
   const missing = await runCli(["exec", id, "--", "no-such-program"], env);
   expect(missing.code).toBe(127);
 
+  const piped = await runCli(
+    ["exec", "-i", id, "--", "tr", "a-z", "A-Z"],
+    env,
+    30_000,
+    "piped in\n",
+  );
+  expect(piped).toMatchObject({ code: 0, stdout: "PIPED IN\n" });
+
   // `script` runs the command under a pseudo-terminal, as a user's shell would.
   const command = `${process.execPath} ${BIN} exec -t ${id} -- tty`;
   const pty = await run("script", ["-qec", command, "/dev/null"], {

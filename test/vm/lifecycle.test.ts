@@ -44,7 +44,7 @@ test("a missing QEMU is QEMU_NOT_FOUND with an install hint", async () => {
   try {
     await expect(Vm.boot()).rejects.toMatchObject({
       code: "QEMU_NOT_FOUND",
-      message: expect.stringMatching(/--version failed/),
+      message: expect.stringMatching(/does not exist\. Point SUPERMACHINE_QEMU at/),
     });
   } finally {
     if (saved === undefined) delete process.env.SUPERMACHINE_QEMU;

@@ -26,6 +26,7 @@ export function runCli(
   args: string[],
   env: Record<string, string | undefined> = {},
   timeoutMs = 120_000,
+  input = "",
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
@@ -40,7 +41,7 @@ export function runCli(
         resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
       },
     );
-    child.stdin?.end();
+    child.stdin?.end(input);
   });
 }
 
