@@ -18,17 +18,23 @@
 // directory that is removed at the end. Writes bench/results/snapshot.json
 // and prints a table.
 import { readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Redis } from "ioredis";
-import pg from "pg";
-import { hostGuestArch } from "../src/engine/guest-arch.js";
-import { findQemu } from "../src/engine/qemu-binary.js";
 import { Image, type Pool, type Snapshot, Vm, wait } from "../src/index.js";
 import { processesMentioning } from "../test/support/processes.js";
 import { registryWith } from "../test/support/test-images.js";
+import {
+  describeMachine,
+  type LoadRecord,
+  type MachineDescription,
+  watchLoad,
+} from "./support/machine.js";
+import { readyWithin } from "./support/pool-ready.js";
+import { type Memory, memoryOf } from "./support/proc-memory.js";
+import { postgresSelect1, redisPing, until } from "./support/service-clients.js";
+import { median, round1, type Summary, summarize } from "./support/stats.js";
 
 const samples = Number(process.env.BENCH_SAMPLES ?? 20);
 // A cold postgres boot runs initdb (15 to 20 s under tcg): 20 of them are
@@ -36,7 +42,6 @@ const samples = Number(process.env.BENCH_SAMPLES ?? 20);
 const postgresColdRuns = Number(process.env.BENCH_POSTGRES_COLD_RUNS ?? samples);
 const idleClones = 10;
 const idleMs = 3_000;
-const retryMs = 20;
 
 // What snapshots were designed to reach; reported beside each figure, met or not.
 const targets = {
@@ -53,41 +58,7 @@ const postgresOptions = {
   memoryMib: 512,
 };
 
-// --- statistics -----------------------------------------------------------
-
-interface Summary {
-  medianMs: number;
-  p90Ms: number;
-  minMs: number;
-  maxMs: number;
-  samplesMs: number[];
-}
-
-const round1 = (value: number) => Math.round(value * 10) / 10;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  if (sorted.length % 2) return sorted[mid] ?? Number.NaN;
-  return ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2;
-}
-
-/** Nearest-rank percentile, as bench/boot.ts computes it. */
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, index)] ?? Number.NaN;
-}
-
-function summarize(values: number[]): Summary {
-  return {
-    medianMs: round1(median(values)),
-    p90Ms: round1(percentile(values, 90)),
-    minMs: round1(Math.min(...values)),
-    maxMs: round1(Math.max(...values)),
-    samplesMs: values.map(round1),
-  };
-}
+// --- sampling -------------------------------------------------------------
 
 /** Runs `measure` `runs` times in a row, reporting progress on stderr. */
 async function sampled(label: string, runs: number, measure: () => Promise<number>) {
@@ -107,55 +78,16 @@ async function execTrue(vm: Vm): Promise<void> {
   if (result.exitCode !== 0) throw new Error(`exec true failed: ${JSON.stringify(result)}`);
 }
 
-/** One connection attempt and a PING; ioredis's own retries are off. */
-async function redisPing(vm: Vm): Promise<void> {
-  const client = new Redis({
-    host: vm.host,
-    port: vm.port(6379),
-    lazyConnect: true,
-    retryStrategy: () => null,
-    maxRetriesPerRequest: 0,
-  });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    const reply = await client.ping();
-    if (reply !== "PONG") throw new Error(`PING answered ${reply}`);
-  } finally {
-    client.disconnect();
-  }
-}
+const redisAt = (vm: Vm) => ({ host: vm.host, port: vm.port(6379) });
+const postgresAt = (vm: Vm) => ({ host: vm.host, port: vm.port(5432) });
+const postgresLogin = {
+  user: "postgres",
+  password: postgresOptions.env.POSTGRES_PASSWORD,
+  database: "postgres",
+};
 
-/** One connection attempt and a SELECT 1. */
-async function postgresSelect1(vm: Vm): Promise<void> {
-  const client = new pg.Client({
-    host: vm.host,
-    port: vm.port(5432),
-    user: "postgres",
-    password: postgresOptions.env.POSTGRES_PASSWORD,
-    database: "postgres",
-  });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    const { rows } = await client.query("SELECT 1 AS one");
-    if (rows[0]?.one !== 1) throw new Error(`SELECT 1 returned ${JSON.stringify(rows)}`);
-  } finally {
-    await client.end().catch(() => {}); // a refused connection has nothing to end
-  }
-}
-
-/** Retries `attempt` every `retryMs` until it succeeds, or throws its last error. */
-async function until(attempt: () => Promise<void>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(retryMs);
-    }
-  }
+function postgresReady(vm: Vm): Promise<void> {
+  return postgresSelect1(postgresAt(vm), postgresLogin);
 }
 
 // --- the measurements -----------------------------------------------------
@@ -181,7 +113,7 @@ async function coldBootRedis(image: Image): Promise<number> {
   const started = performance.now();
   await using vm = await image.start({ ports: [6379] });
   remember(vm);
-  await until(() => redisPing(vm), 90_000);
+  await until(() => redisPing(redisAt(vm)), 90_000);
   return performance.now() - started;
 }
 
@@ -189,7 +121,7 @@ async function coldBootPostgres(image: Image): Promise<number> {
   const started = performance.now();
   await using vm = await image.start(postgresOptions);
   remember(vm);
-  await until(() => postgresSelect1(vm), 180_000);
+  await until(() => postgresReady(vm), 180_000);
   return performance.now() - started;
 }
 
@@ -200,21 +132,6 @@ async function cloneStart(snap: Snapshot, toVm?: number[]): Promise<number> {
   toVm?.push(performance.now() - started);
   await execTrue(vm);
   return performance.now() - started;
-}
-
-/** pool.ready(), or an error with the pool's stats instead of a hung run. */
-async function readyWithin(pool: Pool<Vm>, timeoutMs: number): Promise<void> {
-  const done = new AbortController();
-  const late = sleep(timeoutMs, undefined, { signal: done.signal }).then(() => {
-    const stats = JSON.stringify(pool.stats);
-    throw new Error(`The pool was not ready after ${timeoutMs} ms: ${stats}`);
-  });
-  late.catch(() => {}); // rejects with an AbortError once ready() won the race
-  try {
-    await Promise.race([pool.ready(), late]);
-  } finally {
-    done.abort();
-  }
 }
 
 /**
@@ -238,21 +155,6 @@ async function poolAcquire(
   }
 }
 
-interface Memory {
-  pssKiB: number;
-  rssKiB: number;
-}
-
-async function memoryOf(pid: number): Promise<Memory> {
-  const text = await readFile(`/proc/${pid}/smaps_rollup`, "utf8");
-  const field = (name: string) => {
-    const match = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text);
-    if (!match?.[1]) throw new Error(`no ${name} line in /proc/${pid}/smaps_rollup`);
-    return Number(match[1]);
-  };
-  return { pssKiB: field("Pss"), rssKiB: field("Rss") };
-}
-
 async function idleClonesMemory(snap: Snapshot): Promise<Memory[]> {
   const vms: Vm[] = [];
   try {
@@ -271,7 +173,7 @@ async function idleClonesMemory(snap: Snapshot): Promise<Memory[]> {
 async function idleColdBootMemory(image: Image): Promise<Memory> {
   await using vm = await image.start({ ports: [6379] });
   remember(vm);
-  await until(() => redisPing(vm), 90_000);
+  await until(() => redisPing(redisAt(vm)), 90_000);
   await sleep(idleMs);
   return memoryOf(vm.pid);
 }
@@ -356,9 +258,7 @@ async function measurePostgres(image: Image, work: string) {
   );
   const acquireToVm: number[] = [];
   const acquire = await withPool(snap, 2, (pool) =>
-    sampled("postgres pool acquire", samples, () =>
-      poolAcquire(pool, postgresSelect1, acquireToVm),
-    ),
+    sampled("postgres pool acquire", samples, () => poolAcquire(pool, postgresReady, acquireToVm)),
   );
   const coldBoot = await sampled("postgres cold boot", postgresColdRuns, () =>
     coldBootPostgres(image),
@@ -378,7 +278,12 @@ function against(values: number[], targetMs: number) {
 const ratio = (a: number[], b: number[]) => round1(median(a) / median(b));
 const mib = (kib: number) => round1(kib / 1024);
 
-function report(redis: RedisFigures, postgres: PostgresFigures, accel: string, qemu: string) {
+function report(
+  redis: RedisFigures,
+  postgres: PostgresFigures,
+  accel: string,
+  machine: MachineDescription & LoadRecord,
+) {
   const small = redis.bySize["256"] ?? { toVm: [], toExec: [] };
   const large = redis.bySize["2048"] ?? { toVm: [], toExec: [] };
   const clonePss = redis.clones.map((m) => m.pssKiB);
@@ -386,17 +291,9 @@ function report(redis: RedisFigures, postgres: PostgresFigures, accel: string, q
   return {
     benchmark: "snapshots, clones and the warm pool against a cold boot (redis, postgres)",
     date: new Date().toISOString(),
-    machine: {
-      cpu: cpus()[0]?.model ?? "unknown",
-      cores: cpus().length,
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      kernel: release(),
-      qemu,
-      // Other work on the machine slows emulated guests down. This run's own
-      // QEMU and node account for about 1 to 2 of the 1-minute load.
-      loadAverageAtStart: loadAtStart,
-      loadAverage1mDuringRun: { min: Math.min(...loadSeen), max: Math.max(...loadSeen) },
-    },
+    // Other work on the machine slows emulated guests down. This run's own
+    // QEMU and node account for about 1 to 2 of the 1-minute load.
+    machine,
     accel,
     samples,
     bakeMs,
@@ -486,9 +383,7 @@ function printTable(result: ReturnType<typeof report>, totalSeconds: number): vo
 }
 
 const runStarted = performance.now();
-const loadAtStart = loadavg().map(round1);
-const loadSeen: number[] = [];
-const loadWatch = setInterval(() => loadSeen.push(round1(loadavg()[0] ?? 0)), 5_000).unref();
+const load = watchLoad();
 const registry = await registryWith(["redis", "postgres"]);
 const work = await mkdtemp(join(tmpdir(), "bench-snapshot-"));
 let result: ReturnType<typeof report>;
@@ -501,9 +396,8 @@ try {
 
   const redis = await measureRedis(redisImage, work);
   const postgres = await measurePostgres(postgresImage, work);
-  result = report(redis, postgres, accel, (await findQemu(hostGuestArch())).version);
+  result = report(redis, postgres, accel, { ...(await describeMachine()), ...load.stop() });
 } finally {
-  clearInterval(loadWatch);
   await registry.stop();
   const leftovers = killLeftovers(work);
   if (leftovers.length > 0) process.stderr.write(`killed leftover QEMU pids ${leftovers}\n`);
