@@ -11,6 +11,8 @@ packages=(
   docker-registry skopeo apache2-utils openssl debootstrap jq
   linux-source-6.1 busybox-static flex bison libelf-dev bc cpio xz-utils
   build-essential
+  # The benchmark chart's text; a test renders it again and compares.
+  fonts-dejavu-core
 )
 
 missing=()
