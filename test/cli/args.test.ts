@@ -122,19 +122,21 @@ function captured(isTTY: boolean) {
 
 test("pull progress: one plain line per finished layer off a terminal", () => {
   const { term, text } = captured(false);
-  const view = new PullProgressView(term);
+  let now = 1_000;
+  const view = new PullProgressView(term, () => now);
   const digest = `sha256:${"ab".repeat(32)}`;
   const other = `sha256:${"cd".repeat(32)}`;
   view.update({ digest, size: 2_000_000, received: 1_000_000, status: "downloading" });
   view.update({ digest: other, size: 500, received: 500, status: "cached" });
+  now += 250;
   view.update({ digest, size: 2_000_000, received: 2_000_000, status: "done" });
   const totals = view.finish();
   expect(text().split("\n")).toEqual([
     "cdcdcdcdcdcd  already present  500 B",
-    expect.stringMatching(/^abababababab {2}done {2}2\.0 MB in \d+ ms, .*\/s$/),
+    expect.stringMatching(/^abababababab {2}done {2}2\.0 MB in 250 ms, 8\.0 MB\/s$/),
     "",
   ]);
-  expect(totals).toMatchObject({ layers: 2, downloaded: 2_000_000, cached: 500 });
+  expect(totals).toEqual({ layers: 2, downloaded: 2_000_000, cached: 500, ms: 250 });
 });
 
 test("pull progress: on a terminal, a bar per layer redrawn in place", () => {

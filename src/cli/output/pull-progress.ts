@@ -26,19 +26,23 @@ export class PullProgressView {
   readonly #term: Terminal;
   readonly #block: LiveBlock | undefined;
   readonly #layers = new Map<string, LayerState>();
-  readonly #started = Date.now();
+  readonly #now: () => number;
+  readonly #started: number;
 
-  constructor(term: Terminal) {
+  /** `now` is the clock rates are computed with (milliseconds). */
+  constructor(term: Terminal, now: () => number = Date.now) {
     this.#term = term;
+    this.#now = now;
+    this.#started = now();
     this.#block = term.isTty ? new LiveBlock(term) : undefined;
   }
 
   readonly update = (progress: LayerProgress): void => {
     const known = this.#layers.get(progress.digest);
-    const state = known ?? { progress, started: Date.now() };
+    const state = known ?? { progress, started: this.#now() };
     state.progress = progress;
     const finished = progress.status !== "downloading";
-    if (finished) state.ended = Date.now();
+    if (finished) state.ended = this.#now();
     this.#layers.set(progress.digest, state);
     if (this.#block) this.#block.draw(this.#lines(), finished || !known);
     else if (finished) this.#term.line(this.#line(state));
@@ -53,7 +57,7 @@ export class PullProgressView {
       if (progress.status === "cached") cached += progress.size;
       else downloaded += progress.received;
     }
-    const ms = Date.now() - this.#started;
+    const ms = this.#now() - this.#started;
     return { layers: this.#layers.size, downloaded, cached, ms };
   }
 
@@ -64,7 +68,7 @@ export class PullProgressView {
   #line({ progress, started, ended }: LayerState): string {
     const id = shortDigest(progress.digest);
     const size = formatBytes(progress.size);
-    const ms = (ended ?? Date.now()) - started;
+    const ms = (ended ?? this.#now()) - started;
     const rate = formatRate(progress.received, ms);
     switch (progress.status) {
       case "cached":
