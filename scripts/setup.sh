@@ -15,28 +15,9 @@ packages=(
   fonts-dejavu-core
 )
 
-missing=()
-for package in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" ||
-    missing+=("$package")
-done
-if ((${#missing[@]})); then
-  sudo=""
-  [[ $(id -u) == 0 ]] || sudo="sudo"
-  echo "setup: installing ${missing[*]}"
-  $sudo apt-get update -qq
-  # docker-registry's package starts a service whose default config listens
-  # on every interface; the tests run their own on loopback, so no package
-  # may start a service while installing.
-  policy=/usr/sbin/policy-rc.d
-  if [[ ! -e $policy ]]; then
-    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
-    $sudo chmod +x "$policy"
-    trap '$sudo rm -f "$policy"' EXIT
-  fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >/dev/null
-fi
+# shellcheck source=scripts/lib-apt.sh
+source scripts/lib-apt.sh
+apt_install_missing setup "${packages[@]}"
 
 for tool in node npm go; do
   command -v "$tool" >/dev/null || { echo "setup: $tool is required but not installed" >&2; exit 1; }
@@ -45,6 +26,14 @@ done
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+# Vitest 3.2, the oldest the plugin supports, beside the repository's own 4.x
+# for test/integration to run the plugin's fixture project under.
+vitest3=test/fixtures/vitest3
+if [[ ! -d $vitest3/node_modules ]] ||
+  [[ $vitest3/package-lock.json -nt $vitest3/node_modules/.package-lock.json ]]; then
+  echo "setup: npm ci in $vitest3"
+  npm ci --prefix "$vitest3" --no-audit --no-fund --loglevel=error
 fi
 
 bash scripts/build-guest.sh
