@@ -2,11 +2,9 @@
 // successful exec, median of 10 runs. Writes bench/results/boot.json and
 // prints a Markdown table for the README.
 import { writeFile } from "node:fs/promises";
-import { cpus, release, totalmem } from "node:os";
 import { join } from "node:path";
-import { hostGuestArch } from "../src/engine/guest-arch.js";
-import { findQemu } from "../src/engine/qemu-binary.js";
 import { Vm } from "../src/index.js";
+import { describeMachine } from "./support/machine.js";
 
 const runs = Number(process.env.BENCH_RUNS ?? 10);
 
@@ -37,17 +35,10 @@ for (let i = 0; i < runs; i++) {
 }
 
 const sorted = [...bootMs].sort((a, b) => a - b);
-const qemu = await findQemu(hostGuestArch());
 const result = {
   benchmark: "cold boot: Vm.boot() to first successful exec",
   date: new Date().toISOString(),
-  machine: {
-    cpu: cpus()[0]?.model ?? "unknown",
-    cores: cpus().length,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    kernel: release(),
-    qemu: qemu.version,
-  },
+  machine: await describeMachine(),
   accel,
   runs,
   medianMs: Math.round(percentile(sorted, 50)),

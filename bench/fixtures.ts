@@ -5,13 +5,12 @@
 // file). Writes bench/results/fixtures.json.
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { cpus, release, tmpdir, totalmem } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { hostGuestArch } from "../src/engine/guest-arch.js";
-import { findQemu } from "../src/engine/qemu-binary.js";
 import { Vm } from "../src/index.js";
 import { registryWith } from "../test/support/test-images.js";
+import { describeMachine } from "./support/machine.js";
 
 const run = promisify(execFile);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -76,18 +75,11 @@ try {
   });
   const perTest = summary("test");
   const perFile = summary("file");
-  const qemu = await findQemu(hostGuestArch());
   const accel = (await Vm.accelerator()).accel;
   const result = {
     benchmark: "20-test Redis suite: a fresh microVM per test vs one per file",
     date: new Date().toISOString(),
-    machine: {
-      cpu: cpus()[0]?.model ?? "unknown",
-      cores: cpus().length,
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      kernel: release(),
-      qemu: qemu.version,
-    },
+    machine: await describeMachine(),
     accel,
     runsPerScope: runs,
     what:

@@ -2,9 +2,9 @@
 // service (a VM, a container): each makes exactly one connection attempt
 // with its library's own retries off, so `until` alone decides the pacing.
 import { get } from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import pg from "pg";
+import { eventually } from "../../test/support/eventually.js";
 
 /** Where a service listens on the host. */
 export interface Address {
@@ -70,14 +70,6 @@ export function httpGet200({ host, port }: Address): Promise<void> {
 const RETRY_MS = 20;
 
 /** Retries `attempt` every 20 ms until it succeeds, or throws its last error. */
-export async function until(attempt: () => Promise<void>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(RETRY_MS);
-    }
-  }
+export function until(attempt: () => Promise<void>, timeoutMs: number): Promise<void> {
+  return eventually(attempt, timeoutMs, RETRY_MS);
 }
