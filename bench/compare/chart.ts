@@ -11,6 +11,11 @@ const BAR = 14;
 const BAR_GAP = 3;
 const GROUP_GAP = 14;
 const FONT = "DejaVu Sans";
+// The font files themselves, from Debian's fonts-dejavu-core (installed by
+// scripts/setup.sh), not whatever the system offers: the same JSON must give
+// the same PNG on every machine, which test/bench checks.
+const FONT_DIR = "/usr/share/fonts/truetype/dejavu";
+const FONT_FILES = ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf"].map((name) => `${FONT_DIR}/${name}`);
 
 const COLORS = { pool: "#0b6e4f", clone: "#5fb49c", docker: "#1d63ed" };
 const LEGEND = {
@@ -172,7 +177,7 @@ export function chartSvg(result: CompareResult): string {
 export function chartPng(result: CompareResult): Buffer {
   const rendered = new Resvg(chartSvg(result), {
     fitTo: { mode: "width", value: WIDTH * 2 },
-    font: { loadSystemFonts: true, defaultFontFamily: FONT },
+    font: { fontFiles: FONT_FILES, loadSystemFonts: false, defaultFontFamily: FONT },
   }).render();
   return rendered.asPng();
 }
