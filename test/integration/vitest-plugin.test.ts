@@ -14,7 +14,9 @@ import { registryWith, type TestRegistry } from "../support/test-images.js";
 const run = promisify(execFile);
 const root = join(import.meta.dirname, "..", "..");
 const config = join(root, "test", "fixtures", "vitest-project", "vitest.config.ts");
-const vitest = join(root, "node_modules", "vitest", "vitest.mjs");
+const vitest = join(root, "node_modules", "vitest");
+// The oldest Vitest the plugin supports, installed by scripts/setup.sh.
+const vitest3 = join(root, "test", "fixtures", "vitest3", "node_modules", "vitest");
 let registry: TestRegistry;
 
 beforeAll(async () => {
@@ -27,11 +29,13 @@ function projectEnv(extra: Record<string, string> = {}) {
 }
 
 /** Runs the project; resolves with its exit code and output, failing or not. */
-async function runProject(tests: string, args: string[] = []) {
+async function runProject(tests: string, args: string[] = [], runner = vitest) {
+  const other: Record<string, string> =
+    runner === vitest ? {} : { FIXTURE_VITEST_ENTRY: join(vitest3, "dist", "index.js") };
   try {
-    const argv = [vitest, "run", "--config", config, ...args];
+    const argv = [join(runner, "vitest.mjs"), "run", "--config", config, ...args];
     const { stdout, stderr } = await run(process.execPath, argv, {
-      env: projectEnv({ PROJECT_TESTS: tests }),
+      env: projectEnv({ PROJECT_TESTS: tests, ...other }),
       timeout: 300_000,
     });
     return { code: 0, output: stdout + stderr };
@@ -59,6 +63,20 @@ test("the fixtures work the same in the threads pool", async () => {
   expect(code).toBe(0);
 });
 
+test("under Vitest 3.2 the plugin bakes, scopes and reports the same", async () => {
+  const { version } = JSON.parse(readFileSync(join(vitest3, "package.json"), "utf8"));
+  expect(version).toMatch(/^3\.2\./);
+  const scopes = await runProject("scope.test.ts", [], vitest3);
+  expect(scopes.output).toMatch(/RUN\s+v3\.2\./);
+  expect(scopes.output).toMatch(/supermachine: cache \(.*\) (baked in|snapshot cached)/);
+  expect(scopes.output).toMatch(/Tests\s+4 passed/);
+  expect(scopes.code).toBe(0);
+
+  const failing = await runProject("failing.test.ts", [], vitest3);
+  expect(failing.output).toMatch(/Last output of microVM "cache":\n[\s\S]*Ready to accept/);
+  expect(failing.code).toBe(1);
+});
+
 test("a failing test shows the last lines of its VM's output", async () => {
   const { code, output } = await runProject("failing.test.ts");
   expect(code).toBe(1);
@@ -69,7 +87,7 @@ test("a failing test shows the last lines of its VM's output", async () => {
 test("killing the Vitest process with SIGKILL mid-run leaves no QEMU", async () => {
   const dir = await mkdtemp(join(tmpdir(), "vitest-kill-"));
   const pidFile = join(dir, "qemu.pid");
-  const runner = spawn(process.execPath, [vitest, "run", "--config", config], {
+  const runner = spawn(process.execPath, [join(vitest, "vitest.mjs"), "run", "--config", config], {
     env: projectEnv({ PROJECT_TESTS: "hang.test.ts", PID_FILE: pidFile }),
     stdio: "ignore",
   });
