@@ -5,13 +5,9 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Vm } from "../src/index.js";
 import { describeMachine } from "./support/machine.js";
+import { percentile } from "./support/stats.js";
 
 const runs = Number(process.env.BENCH_RUNS ?? 10);
-
-function percentile(sorted: number[], p: number): number {
-  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, index)] ?? Number.NaN;
-}
 
 // One untimed boot first so the accelerator verdict is cached and the
 // kernel and initramfs are in the page cache, as they are in a test run.
@@ -34,22 +30,16 @@ for (let i = 0; i < runs; i++) {
   process.stderr.write(`run ${i + 1}/${runs}: ${(firstExec - started).toFixed(0)} ms\n`);
 }
 
-const sorted = [...bootMs].sort((a, b) => a - b);
 const result = {
   benchmark: "cold boot: Vm.boot() to first successful exec",
   date: new Date().toISOString(),
   machine: await describeMachine(),
   accel,
   runs,
-  medianMs: Math.round(percentile(sorted, 50)),
-  p90Ms: Math.round(percentile(sorted, 90)),
-  minMs: Math.round(sorted[0] ?? Number.NaN),
-  medianHandshakeMs: Math.round(
-    percentile(
-      [...handshakeMs].sort((a, b) => a - b),
-      50,
-    ),
-  ),
+  medianMs: Math.round(percentile(bootMs, 50)),
+  p90Ms: Math.round(percentile(bootMs, 90)),
+  minMs: Math.round(Math.min(...bootMs)),
+  medianHandshakeMs: Math.round(percentile(handshakeMs, 50)),
   samplesMs: bootMs.map((ms) => Math.round(ms)),
 };
 const file = join(import.meta.dirname, "results", "boot.json");

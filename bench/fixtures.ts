@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 import { Vm } from "../src/index.js";
 import { registryWith } from "../test/support/test-images.js";
 import { describeMachine } from "./support/machine.js";
+import { median, round1 } from "./support/stats.js";
 
 const run = promisify(execFile);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -21,14 +22,6 @@ const vitest = join(root, "node_modules", "vitest", "vitest.mjs");
 interface SuiteRun {
   wallMs: number;
   testMs: number[];
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  const value =
-    sorted.length % 2 ? sorted[middle] : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-  return Math.round((value ?? Number.NaN) * 10) / 10;
 }
 
 async function runSuite(scope: "test" | "file", registry: string): Promise<SuiteRun> {
@@ -68,10 +61,10 @@ try {
 
   const summary = (scope: "test" | "file") => ({
     wallMs: {
-      median: median(results[scope].map((r) => r.wallMs)),
+      median: round1(median(results[scope].map((r) => r.wallMs))),
       samples: results[scope].map((r) => Math.round(r.wallMs)),
     },
-    testMedianMs: median(results[scope].flatMap((r) => r.testMs)),
+    testMedianMs: round1(median(results[scope].flatMap((r) => r.testMs))),
   });
   const perTest = summary("test");
   const perFile = summary("file");
@@ -88,7 +81,7 @@ try {
     perTest,
     perFile,
     wallRatio: Math.round((perTest.wallMs.median / perFile.wallMs.median) * 100) / 100,
-    fixtureOverheadMs: Math.round((perTest.testMedianMs - perFile.testMedianMs) * 10) / 10,
+    fixtureOverheadMs: round1(perTest.testMedianMs - perFile.testMedianMs),
   };
   await writeFile(
     join(root, "bench", "results", "fixtures.json"),

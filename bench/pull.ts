@@ -6,16 +6,10 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Image, Vm } from "../src/index.js";
 import { registryWith, type TestImage } from "../test/support/test-images.js";
+import { median } from "./support/stats.js";
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const images: TestImage[] = ["redis", "postgres"];
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const value = sorted.length % 2 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-  return Math.round(value ?? Number.NaN);
-}
 
 async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   const started = performance.now();
@@ -68,7 +62,9 @@ const result = {
   images: Object.fromEntries(
     Object.entries(rows).map(([name, row]) => [
       name,
-      Object.fromEntries(Object.entries(row).map(([key, values]) => [key, median(values)])),
+      Object.fromEntries(
+        Object.entries(row).map(([key, values]) => [key, Math.round(median(values))]),
+      ),
     ]),
   ),
   samples: rows,

@@ -1,7 +1,7 @@
 // Memory per running instance: several instances of a service up at once
 // and idle, then the PSS of each one's host processes.
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Memory, memoryOfAll } from "../support/proc-memory.js";
+import { type Memory, memoryOfAll, sumMemory } from "../support/proc-memory.js";
 import { until } from "../support/service-clients.js";
 import type { Service } from "./services.js";
 import type { Instance, System } from "./system.js";
@@ -49,12 +49,5 @@ async function measure(instance: Instance): Promise<InstanceMemory> {
   for (const [part, pids] of Object.entries(await instance.processes())) {
     parts[part] = await memoryOfAll(pids);
   }
-  const all = Object.values(parts);
-  return {
-    parts,
-    total: {
-      pssKiB: all.reduce((sum, memory) => sum + memory.pssKiB, 0),
-      rssKiB: all.reduce((sum, memory) => sum + memory.rssKiB, 0),
-    },
-  };
+  return { parts, total: sumMemory(Object.values(parts)) };
 }

@@ -25,9 +25,13 @@ export async function memoryOf(pid: number): Promise<Memory> {
 /** The sum over several processes; one that exited meanwhile counts nothing. */
 export async function memoryOfAll(pids: number[]): Promise<Memory> {
   const each = await Promise.all(pids.map((pid) => memoryOf(pid).catch(() => undefined)));
+  return sumMemory(each.filter((memory) => memory !== undefined));
+}
+
+export function sumMemory(parts: Memory[]): Memory {
   return {
-    pssKiB: each.reduce((sum, memory) => sum + (memory?.pssKiB ?? 0), 0),
-    rssKiB: each.reduce((sum, memory) => sum + (memory?.rssKiB ?? 0), 0),
+    pssKiB: parts.reduce((sum, memory) => sum + memory.pssKiB, 0),
+    rssKiB: parts.reduce((sum, memory) => sum + memory.rssKiB, 0),
   };
 }
 
